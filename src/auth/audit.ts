@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { AuditRecord, StoreView } from '../store/index.js';
+
+/** What happened, by whom, to what. */
+export interface AuditEvent {
+  actor: string;
+  action: string;
+  target?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditProblem {
+  seq: number;
+  problem: 'hash-mismatch' | 'broken-link' | 'gap' | 'head-mismatch' | 'missing-head';
+  message: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  headSeq: number | null;
+  problems: AuditProblem[];
+}
+
+const GENESIS = '0'.repeat(64);
+
+/** The hash that binds an entry to its content and to the entry before it. */
+export function auditHash(e: Omit<AuditRecord, 'hash'>): string {
+  const canonical = JSON.stringify([e.seq, e.at.getTime(), e.actor, e.action, e.target, e.details, e.prevHash]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * The append-only, hash-chained audit log. It remembers the chain's head between appends so
+ * that an append costs no read; the head row's conditional update catches a stale memory.
+ */
+export class AuditLog {
+  private head: { seq: number; hash: string } | undefined;
+
+  /** Appends one entry inside the caller's transaction. */
+  async append(tx: StoreView, event: AuditEvent, at: Date = new Date()): Promise<AuditRecord> {
+    const details = JSON.stringify(event.details ?? {});
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const head = (attempt === 0 && this.head) || (await tx.audit.head()) || { seq: 0, hash: GENESIS };
+      const partial = {
+        seq: head.seq + 1,
+        at,
+        actor: event.actor,
+        action: event.action,
+        target: event.target ?? null,
+        details,
+        prevHash: head.hash,
+      };
+      const record: AuditRecord = { ...partial, hash: auditHash(partial) };
+      if (await tx.audit.append(record)) {
+        this.head = { seq: record.seq, hash: record.hash };
+        return record;
+      }
+      this.head = undefined;
+    }
+    throw new Error('the audit log head moved twice during one append');
+  }
+
+  /** Forgets the remembered head, e.g. after a transaction rolled back. */
+  forget(): void {
+    this.head = undefined;
+  }
+}
+
+/** Walks the whole chain and reports every entry that was changed, inserted or removed. */
+export async function verifyAuditLog(store: StoreView): Promise<AuditVerification> {
+  const problems: AuditProblem[] = [];
+  let prev: AuditRecord | undefined;
+  let entries = 0;
+  for await (const e of store.audit.all()) {
+    entries++;
+    const expectedSeq = prev ? prev.seq + 1 : 1;
+    if (e.seq !== expectedSeq) {
+      problems.push({ seq: e.seq, problem: 'gap', message: `entries ${expectedSeq}–${e.seq - 1} are missing` });
+    }
+    const expectedPrev = prev ? prev.hash : GENESIS;
+    if (e.prevHash !== expectedPrev) {
+      problems.push({ seq: e.seq, problem: 'broken-link', message: `entry ${e.seq} does not follow the entry before it` });
+    }
+    const { hash, ...rest } = e;
+    if (auditHash(rest) !== hash) {
+      problems.push({ seq: e.seq, problem: 'hash-mismatch', message: `entry ${e.seq} was changed after it was written` });
+    }
+    prev = e;
+  }
+  const head = await store.audit.head();
+  if (!head && prev) {
+    problems.push({ seq: prev.seq, problem: 'missing-head', message: 'the chain head record is missing' });
+  } else if (head && (!prev || head.seq !== prev.seq || head.hash !== prev.hash)) {
+    problems.push({
+      seq: head.seq,
+      problem: 'head-mismatch',
+      message: `the chain head says entry ${head.seq} is last, but the log ends at ${prev ? prev.seq : 'nothing'}`,
+    });
+  }
+  return { ok: problems.length === 0, entries, headSeq: head?.seq ?? null, problems };
+}

@@ -1,0 +1,20 @@
+/** A refused CA operation; `code` says why in a stable, machine-readable way. */
+export class CaError extends Error {
+  constructor(
+    readonly code:
+      | 'already-initialized'
+      | 'not-initialized'
+      | 'unknown-ca'
+      | 'unknown-profile'
+      | 'unknown-certificate'
+      | 'key-not-allowed'
+      | 'bad-subject'
+      | 'bad-validity'
+      | 'illegal-transition'
+      | 'reason-not-allowed'
+      | 'expired',
+    message: string,
+  ) {
+    super(message);
+  }
+}

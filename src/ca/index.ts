@@ -1,0 +1,16 @@
+export {
+  type Actor,
+  type ChangeRequest,
+  CertificateAuthority,
+  type IssueRequest,
+  type Issuer,
+  publicUrls,
+  type RenewRequest,
+  type RevokeRequest,
+} from './authority.js';
+export { type CeremonyOptions, type CeremonyResult, defaultCeremony, runCeremony } from './ceremony.js';
+export { type CrlRequest, type IssuedCrl, issueCrl } from './crl.js';
+export { CaError } from './errors.js';
+export { type CertificateAction, nextStatus } from './lifecycle.js';
+export { PROFILE_NAMES, type Profile, type ProfileName } from './profiles.js';
+export { allowedReasons, checkReason, type Requester } from './reasons.js';

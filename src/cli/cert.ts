@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import type { CertificateAuthority } from '../ca/index.js';
+import { type GeneralName, parseRevocationReason } from '../pki/index.js';
+import type { CertificateRecord } from '../store/index.js';
+import { intOption, parseArgs } from './args.js';
+import { cliActor, withAuthority } from './context.js';
+import { UsageError } from './errors.js';
+import { emit, type Io, printJson } from './output.js';
+
+export const CERT_HELP = `kyso cert COMMAND
+  issue --csr FILE --profile NAME [--subject DN] [--days N] [--san dns:NAME|email:ADDR|uri:URL|ip:ADDR]… [--out FILE] [--der]
+  renew SERIAL [--csr FILE] [--days N] [--out FILE] [--der]
+  change SERIAL --subject DN [--csr FILE] [--out FILE] [--der]
+  revoke SERIAL --reason REASON
+  hold SERIAL
+  release SERIAL
+  show SERIAL [--out FILE] [--der]
+  list [--status active|hold|revoked|expired] [--profile NAME] [--q TEXT] [--org TEXT] [--limit N]
+Profiles: individual, organization, device, tsa, ocsp, subca. SERIAL is hex as \`openssl x509 -serial\` prints it.`;
+
+const OUTPUT = { out: { type: 'string' }, der: { type: 'boolean' } } as const;
+
+/** `kyso cert …`: the certificate operations. */
+export async function certCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'issue':
+      return issue(rest, io);
+    case 'renew':
+      return renew(rest, io);
+    case 'change':
+      return change(rest, io);
+    case 'revoke':
+    case 'hold':
+    case 'release':
+      return status(sub, rest, io);
+    case 'show':
+      return show(rest, io);
+    case 'list':
+      return list(rest, io);
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      io.out(`${CERT_HELP}\n`);
+      return sub ? 0 : 2;
+    default:
+      throw new UsageError(`unknown command "kyso cert ${sub}"`);
+  }
+}
+
+function readInput(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (e) {
+    throw new UsageError(`cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function parseSan(value: string): GeneralName {
+  const m = /^(dns|email|uri|ip):(.+)$/.exec(value);
+  if (!m) throw new UsageError(`--san must look like dns:NAME, email:ADDR, uri:URL or ip:ADDR, got "${value}"`);
+  return { type: m[1] as GeneralName['type'], value: m[2] };
+}
+
+function result(io: Io, record: CertificateRecord, opts: { json?: boolean; out?: string; der?: boolean }): number {
+  if (opts.json) {
+    printJson(io, summary(record));
+    if (opts.out) emit(io, 'CERTIFICATE', [record.der], opts);
+    return 0;
+  }
+  emit(io, 'CERTIFICATE', [record.der], opts);
+  if (opts.out) io.err(`${record.serial} ${record.subject}\n`);
+  return 0;
+}
+
+/** What the command line shows of a certificate. */
+function summary(r: CertificateRecord) {
+  return {
+    serial: r.serial,
+    caId: r.caId,
+    profile: r.profile,
+    status: r.status,
+    subject: r.subject,
+    email: r.email,
+    notBefore: r.notBefore.toISOString(),
+    notAfter: r.notAfter.toISOString(),
+    expired: r.notAfter.getTime() < Date.now(),
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+    revocationReason: r.status === 'active' ? null : r.revocationReason,
+    renewedFrom: r.renewedFrom,
+    replacedBy: r.replacedBy,
+    fingerprint: r.fingerprint,
+  };
+}
+
+async function issue(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs(
+    args,
+    { csr: { type: 'string' }, profile: { type: 'string' }, subject: { type: 'string' }, days: { type: 'string' }, san: { type: 'string', multiple: true }, ...OUTPUT },
+    { min: 0, max: 0, usage: 'kyso cert issue --csr FILE --profile NAME [--subject DN] [--days N] [--out FILE]' },
+  );
+  if (!values.csr || !values.profile) throw new UsageError('kyso cert issue needs --csr FILE and --profile NAME');
+  const csr = readInput(values.csr, 'CSR');
+  const days = intOption(values.days, 'days');
+  const altNames = (values.san as string[] | undefined)?.map(parseSan);
+  return withAuthority(values.data, async (ca) => {
+    const record = await ca.issue({ csr, profile: values.profile!, subject: values.subject, days, altNames, actor: cliActor() });
+    return result(io, record, values);
+  });
+}
+
+async function renew(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs(args, { csr: { type: 'string' }, days: { type: 'string' }, ...OUTPUT }, { min: 1, max: 1, usage: 'kyso cert renew SERIAL [--csr FILE] [--days N]' });
+  const csr = values.csr ? readInput(values.csr, 'CSR') : undefined;
+  const days = intOption(values.days, 'days');
+  return withAuthority(values.data, async (ca) => result(io, await ca.renew(positionals[0], { csr, days, actor: cliActor() }), values));
+}
+
+async function change(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs(args, { subject: { type: 'string' }, csr: { type: 'string' }, ...OUTPUT }, { min: 1, max: 1, usage: 'kyso cert change SERIAL --subject DN [--csr FILE]' });
+  if (!values.subject) throw new UsageError('kyso cert change needs --subject DN');
+  const csr = values.csr ? readInput(values.csr, 'CSR') : undefined;
+  return withAuthority(values.data, async (ca) =>
+    result(io, await ca.change(positionals[0], { subject: values.subject!, csr, actor: cliActor() }), values),
+  );
+}
+
+async function status(action: 'revoke' | 'hold' | 'release', args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs(
+    args,
+    { reason: { type: 'string' } },
+    { min: 1, max: 1, usage: `kyso cert ${action} SERIAL${action === 'revoke' ? ' --reason REASON' : ''}` },
+  );
+  if (action === 'revoke' && !values.reason) throw new UsageError('kyso cert revoke needs --reason REASON (e.g. keyCompromise, affiliationChanged, superseded, cessationOfOperation)');
+  if (action !== 'revoke' && values.reason) throw new UsageError(`kyso cert ${action} takes no --reason`);
+  const reason = values.reason ? parseRevocationReason(values.reason) : undefined;
+  return withAuthority(values.data, async (ca: CertificateAuthority) => {
+    const actor = cliActor();
+    const record =
+      action === 'revoke' ? await ca.revoke(positionals[0], { reason: reason!, actor }) : action === 'hold' ? await ca.hold(positionals[0], { actor }) : await ca.release(positionals[0], { actor });
+    if (values.json) printJson(io, summary(record));
+    else io.out(`${record.serial}: ${record.status}${record.status === 'revoked' ? ` (${record.revocationReason})` : ''}\n`);
+    return 0;
+  });
+}
+
+async function show(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs(args, OUTPUT, { min: 1, max: 1, usage: 'kyso cert show SERIAL [--out FILE] [--der]' });
+  return withAuthority(values.data, async (ca) => {
+    const record = await ca.get(positionals[0]);
+    if (values.json) {
+      printJson(io, summary(record));
+      return 0;
+    }
+    const s = summary(record);
+    io.out(
+      [
+        `Serial:      ${s.serial}`,
+        `Subject:     ${s.subject}`,
+        `Profile:     ${s.profile}`,
+        `Issuer CA:   ${s.caId}`,
+        `Status:      ${s.status}${s.expired ? ' (expired)' : ''}${s.revocationReason ? ` — ${s.revocationReason} at ${s.revokedAt}` : ''}`,
+        `Valid:       ${s.notBefore} → ${s.notAfter}`,
+        `SHA-256:     ${s.fingerprint}`,
+        ...(s.renewedFrom ? [`Renews:      ${s.renewedFrom}`] : []),
+        ...(s.replacedBy ? [`Replaced by: ${s.replacedBy}`] : []),
+        '',
+      ].join('\n'),
+    );
+    emit(io, 'CERTIFICATE', [record.der], values);
+    return 0;
+  });
+}
+
+async function list(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs(
+    args,
+    { status: { type: 'string' }, profile: { type: 'string' }, q: { type: 'string' }, org: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } },
+    { min: 0, max: 0, usage: 'kyso cert list [--status S] [--profile P] [--q TEXT] [--org TEXT] [--limit N]' },
+  );
+  const st = values.status;
+  if (st && !['active', 'hold', 'revoked', 'expired'].includes(st)) throw new UsageError('--status must be active, hold, revoked or expired');
+  return withAuthority(values.data, async (ca) => {
+    const rows = await ca.search({
+      status: st as 'active' | undefined,
+      profile: values.profile,
+      text: values.q,
+      organization: values.org,
+      limit: intOption(values.limit, 'limit') ?? 100,
+      offset: intOption(values.offset, 'offset') ?? 0,
+    });
+    if (values.json) {
+      printJson(io, rows.map(summary));
+      return 0;
+    }
+    for (const r of rows) {
+      io.out(`${r.serial}  ${r.status.padEnd(7)}  ${r.profile.padEnd(12)}  ${r.notAfter.toISOString().slice(0, 10)}  ${r.subject}\n`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,224 @@
+import { createHash } from 'node:crypto';
+import { readSpki, type SignatureAlgorithm, signatureAlgorithmIdentifier } from './algorithms.js';
+import {
+  bitString,
+  bytesOf,
+  children,
+  contentOf,
+  decodeDer,
+  expectTag,
+  explicit,
+  readBitString,
+  readBoolean,
+  readOid,
+  readSmallInt,
+  readTime,
+  sequence,
+  TAG,
+  type Tlv,
+  time,
+  tlv,
+} from './der.js';
+import { PkiError, withCode } from './errors.js';
+import { type Extension, encodeExtension, readAuthorityKeyId, readGeneralNames } from './extensions.js';
+import { type DistinguishedName, encodeName, readName } from './name.js';
+import { OID } from './oids.js';
+import { serialContent, serialToHex } from './serial.js';
+
+/** What the CA decides for a certificate; buildCertificate encodes and signs it. */
+export interface CertificateTemplate {
+  serial: Uint8Array;
+  /** The issuer Name DER, copied byte-for-byte from the issuer certificate's subject. */
+  issuer: Uint8Array;
+  /** A name to encode, or a Name DER to copy as it is. */
+  subject: DistinguishedName | Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  /** SubjectPublicKeyInfo DER. */
+  publicKey: Uint8Array;
+  signatureAlgorithm: SignatureAlgorithm;
+  extensions: Extension[];
+}
+
+/** Signs the DER given and returns an X.509-ready signature (ECDSA as Ecdsa-Sig-Value DER, RSA raw). */
+export type SignFunction = (data: Uint8Array) => Promise<Uint8Array>;
+
+const V3 = explicit(0, Uint8Array.of(TAG.integer, 1, 2));
+const MAX_CERT_BYTES = 1024 * 1024;
+
+/** Checks that bytes are one DER SEQUENCE (a Name passed through as DER). */
+function checkNameDer(der: Uint8Array, what: string): Uint8Array {
+  withCode('bad-name', what, () => expectTag(decodeDer(der, 16 * 1024), TAG.sequence, what));
+  return der;
+}
+
+/** Encodes the Extensions SEQUENCE, refusing an OID twice (RFC 5280 §4.2). */
+export function encodeExtensions(extensions: Extension[]): Uint8Array {
+  const seen = new Set<string>();
+  for (const e of extensions) {
+    if (seen.has(e.oid)) throw new PkiError('bad-extension', `extension ${e.oid} appears twice`);
+    seen.add(e.oid);
+  }
+  return sequence(...extensions.map(encodeExtension));
+}
+
+/** Wraps a to-be-signed structure with its algorithm and signature (certificates and CRLs). */
+export async function signStructure(
+  tbs: Uint8Array,
+  algId: Uint8Array,
+  sign: SignFunction,
+): Promise<Uint8Array> {
+  const signature = await sign(tbs);
+  return sequence(tbs, algId, bitString(signature));
+}
+
+/** Builds and signs a v3 certificate (UTCTime before 2050, GeneralizedTime after, whole seconds). */
+export async function buildCertificate(t: CertificateTemplate, sign: SignFunction): Promise<Uint8Array> {
+  if (!(t.notBefore.getTime() <= t.notAfter.getTime()))
+    throw new PkiError('bad-validity', 'notAfter must not be before notBefore');
+  readSpki(t.publicKey);
+  const algId = signatureAlgorithmIdentifier(t.signatureAlgorithm);
+  const subject =
+    t.subject instanceof Uint8Array ? checkNameDer(t.subject, 'subject') : encodeName(t.subject);
+  const parts = [
+    V3,
+    tlv(TAG.integer, serialContent(t.serial)),
+    algId,
+    checkNameDer(t.issuer, 'issuer'),
+    sequence(time(t.notBefore), time(t.notAfter)),
+    subject,
+    t.publicKey,
+  ];
+  if (t.extensions.length > 0) parts.push(explicit(3, encodeExtensions(t.extensions)));
+  return signStructure(sequence(...parts), algId, sign);
+}
+
+/** A certificate's fields, read from its DER. */
+export interface ParsedCertificate {
+  der: Uint8Array;
+  tbs: Uint8Array;
+  serial: Uint8Array;
+  serialHex: string;
+  issuer: DistinguishedName;
+  issuerDer: Uint8Array;
+  subject: DistinguishedName;
+  subjectDer: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  publicKey: Uint8Array;
+  signatureAlgorithm: Uint8Array;
+  signature: Uint8Array;
+  extensions: Extension[];
+  subjectKeyId?: Uint8Array;
+  authorityKeyId?: Uint8Array;
+  isCa: boolean;
+  emails: string[];
+}
+
+/** Reads an Extensions SEQUENCE, refusing duplicates. */
+export function readExtensions(buf: Uint8Array, t: Tlv): Extension[] {
+  const out: Extension[] = [];
+  const seen = new Set<string>();
+  for (const e of children(buf, expectTag(t, TAG.sequence, 'Extensions'))) {
+    const fields = children(buf, expectTag(e, TAG.sequence, 'Extension'));
+    const id = readOid(contentOf(buf, expectTag(fields[0], TAG.oid, 'extnID')));
+    let i = 1;
+    let critical = false;
+    if (fields[i]?.tag === TAG.boolean) critical = readBoolean(contentOf(buf, fields[i++]));
+    const value = contentOf(buf, expectTag(fields[i++], TAG.octetString, 'extnValue'));
+    if (fields.length !== i) throw new PkiError('malformed-der', `extension ${id}: unexpected fields`);
+    if (seen.has(id)) throw new PkiError('malformed-der', `extension ${id} appears twice`);
+    seen.add(id);
+    out.push({ oid: id, critical, value });
+  }
+  return out;
+}
+
+/** Reads the entries of a subjectAltName extension value. */
+export function sanEntries(value: Uint8Array) {
+  return readGeneralNames(value, expectTag(decodeDer(value, value.length), TAG.sequence, 'subjectAltName'));
+}
+
+/** Parses a certificate DER (bounded: 1 MiB by default); PkiError('malformed-certificate') if it is not one. */
+export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): ParsedCertificate {
+  return withCode('malformed-certificate', 'certificate', () => {
+    const der = input;
+    const top = decodeDer(der, maxBytes);
+    const [tbsT, algT, sigT, extra] = children(der, expectTag(top, TAG.sequence, 'Certificate'));
+    if (extra) throw new PkiError('malformed-der', 'trailing fields in Certificate');
+    const f = children(der, expectTag(tbsT, TAG.sequence, 'TBSCertificate'));
+    let i = 0;
+    if (f[0]?.tag === 0xa0) {
+      const [v] = children(der, f[i++]);
+      if (readSmallInt(contentOf(der, expectTag(v, TAG.integer, 'version'))) > 2)
+        throw new PkiError('malformed-der', 'unknown certificate version');
+    }
+    const serialT = expectTag(f[i++], TAG.integer, 'serialNumber');
+    if (serialT.end === serialT.body) throw new PkiError('malformed-der', 'empty serialNumber');
+    const innerAlg = bytesOf(der, expectTag(f[i++], TAG.sequence, 'signature'));
+    const issuerT = f[i++];
+    const issuer = readName(der, issuerT);
+    const [nb, na, vx] = children(der, expectTag(f[i++], TAG.sequence, 'validity'));
+    if (!nb || !na || vx) throw new PkiError('malformed-der', 'bad Validity');
+    const subjectT = f[i++];
+    const subject = readName(der, subjectT);
+    const spki = bytesOf(der, expectTag(f[i++], TAG.sequence, 'subjectPublicKeyInfo'));
+    if (f[i]?.tag === 0x81) i++;
+    if (f[i]?.tag === 0x82) i++;
+    let extensions: Extension[] = [];
+    if (f[i]?.tag === 0xa3) {
+      const [exts, more] = children(der, f[i++]);
+      if (more) throw new PkiError('malformed-der', 'trailing fields in extensions');
+      extensions = readExtensions(der, exts);
+    }
+    if (i !== f.length) throw new PkiError('malformed-der', 'unexpected fields in TBSCertificate');
+    const signatureAlgorithm = bytesOf(der, expectTag(algT, TAG.sequence, 'signatureAlgorithm'));
+    if (Buffer.compare(signatureAlgorithm, innerAlg) !== 0)
+      throw new PkiError('malformed-der', 'signature algorithms inside and outside TBSCertificate differ');
+    const sig = readBitString(contentOf(der, expectTag(sigT, TAG.bitString, 'signature')));
+    if (sig.unusedBits !== 0) throw new PkiError('malformed-der', 'signature has a partial byte');
+
+    const find = (id: string) => extensions.find((e) => e.oid === id)?.value;
+    const ski = find(OID.subjectKeyIdentifier);
+    const aki = find(OID.authorityKeyIdentifier);
+    const bc = find(OID.basicConstraints);
+    const san = find(OID.subjectAltName);
+    let isCa = false;
+    if (bc) {
+      const [first] = children(bc, expectTag(decodeDer(bc, bc.length), TAG.sequence, 'basicConstraints'));
+      isCa = first?.tag === TAG.boolean && readBoolean(contentOf(bc, first));
+    }
+    const emails = [
+      ...(san ? sanEntries(san) : []).filter((n) => n.type === 'email').map((n) => n.value),
+      ...subject.filter((a) => a.type === 'E').map((a) => a.value),
+    ];
+    const serial = contentOf(der, serialT);
+    return {
+      der,
+      tbs: bytesOf(der, tbsT),
+      serial,
+      serialHex: serialToHex(serial),
+      issuer,
+      issuerDer: bytesOf(der, issuerT),
+      subject,
+      subjectDer: bytesOf(der, subjectT),
+      notBefore: readTime(der, nb),
+      notAfter: readTime(der, na),
+      publicKey: spki,
+      signatureAlgorithm,
+      signature: sig.bytes,
+      extensions,
+      subjectKeyId:
+        ski && contentOf(ski, expectTag(decodeDer(ski, ski.length), TAG.octetString, 'subjectKeyIdentifier')),
+      authorityKeyId: aki && readAuthorityKeyId(aki),
+      isCa,
+      emails: [...new Set(emails)],
+    };
+  });
+}
+
+/** A certificate's fingerprint as "AB:CD:…". */
+export function fingerprint(der: Uint8Array, hash: 'sha256' | 'sha1' = 'sha256'): string {
+  const hex = createHash(hash).update(der).digest('hex').toUpperCase();
+  return hex.match(/../g)!.join(':');
+}

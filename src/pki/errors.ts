@@ -1,0 +1,21 @@
+/** A PKI input or template that Kyso refuses; `code` is a stable kebab-case key for http/ and cli/. */
+export class PkiError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'PkiError';
+    this.code = code;
+  }
+}
+
+/** Runs a parser and turns its DER-level failures into one domain code, e.g. 'malformed-csr'. */
+export function withCode<T>(code: string, what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof PkiError && e.code === 'malformed-der')
+      throw new PkiError(code, `${what}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,378 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { AuditRecord, CaRecord, CertificateQuery, CertificateRecord, CertificateStatus, CrlRecord, RevokedEntry } from './records.js';
+import type { Database } from './schema.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+const ms = (d: Date) => d.getTime();
+const date = (n: number) => new Date(Number(n));
+const dateOrNull = (n: number | null) => (n === null ? null : new Date(Number(n)));
+const bytes = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/** The certificate authorities this installation runs. */
+export class CaRepository {
+  constructor(private readonly q: Q) {}
+
+  /** Stores a new CA. */
+  async insert(ca: CaRecord): Promise<void> {
+    await this.q
+      .insertInto('cas')
+      .values({
+        id: ca.id,
+        name: ca.name,
+        role: ca.role,
+        parent_id: ca.parentId,
+        key_ref: ca.keyRef,
+        algorithm: ca.algorithm,
+        certificate: ca.certificate,
+        subject_key_id: ca.subjectKeyId,
+        status: ca.status,
+        created_at: ms(ca.createdAt),
+      })
+      .execute();
+  }
+
+  /** Every CA, roots first. */
+  async list(): Promise<CaRecord[]> {
+    const rows = await this.q.selectFrom('cas').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toCa);
+  }
+
+  /** One CA by id. */
+  async get(id: string): Promise<CaRecord | undefined> {
+    const row = await this.q.selectFrom('cas').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toCa(row);
+  }
+}
+
+function toCa(r: Database['cas']): CaRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    parentId: r.parent_id,
+    keyRef: r.key_ref,
+    algorithm: r.algorithm,
+    certificate: bytes(r.certificate),
+    subjectKeyId: r.subject_key_id,
+    status: r.status,
+    createdAt: date(r.created_at),
+  };
+}
+
+/** Issued certificates and their status. */
+export class CertificateRepository {
+  constructor(private readonly q: Q) {}
+
+  /** Stores a newly issued certificate; a duplicate serial is a conflict. */
+  async insert(c: CertificateRecord): Promise<void> {
+    await this.q
+      .insertInto('certificates')
+      .values({
+        serial: c.serial,
+        ca_id: c.caId,
+        profile: c.profile,
+        status: c.status,
+        subject: c.subject,
+        common_name: c.commonName,
+        organization: c.organization,
+        email: c.email,
+        not_before: ms(c.notBefore),
+        not_after: ms(c.notAfter),
+        der: c.der,
+        fingerprint: c.fingerprint,
+        key_sha256: c.keySha256,
+        revoked_at: c.revokedAt && ms(c.revokedAt),
+        revocation_reason: c.revocationReason,
+        status_changed_at: ms(c.statusChangedAt),
+        renewed_from: c.renewedFrom,
+        replaced_by: c.replacedBy,
+        created_at: ms(c.createdAt),
+      })
+      .execute();
+  }
+
+  /** One certificate by its serial (uppercase hex). */
+  async get(serial: string): Promise<CertificateRecord | undefined> {
+    const row = await this.q.selectFrom('certificates').selectAll().where('serial', '=', serial).executeTakeFirst();
+    return row && toCertificate(row);
+  }
+
+  /**
+   * Moves a certificate from one status to another. Returns false when its status was no
+   * longer `from`, so a concurrent change is never overwritten.
+   */
+  async changeStatus(
+    serial: string,
+    from: CertificateStatus,
+    to: { status: CertificateStatus; revokedAt: Date | null; reason: string | null; at: Date },
+  ): Promise<boolean> {
+    const res = await this.q
+      .updateTable('certificates')
+      .set({
+        status: to.status,
+        revoked_at: to.revokedAt && ms(to.revokedAt),
+        revocation_reason: to.reason,
+        status_changed_at: ms(to.at),
+      })
+      .where('serial', '=', serial)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Links a certificate to the one that replaced it (change of information). */
+  async setReplacedBy(serial: string, replacement: string): Promise<void> {
+    await this.q.updateTable('certificates').set({ replaced_by: replacement }).where('serial', '=', serial).execute();
+  }
+
+  /** Searches certificates by name, e-mail, organization or serial, newest first. */
+  async search(query: CertificateQuery): Promise<CertificateRecord[]> {
+    const now = ms(query.now ?? new Date());
+    let s = this.q.selectFrom('certificates').selectAll();
+    if (query.caId) s = s.where('ca_id', '=', query.caId);
+    if (query.profile) s = s.where('profile', '=', query.profile);
+    if (query.status === 'expired') s = s.where('not_after', '<', now);
+    else if (query.status === 'active') s = s.where('status', '=', 'active').where('not_after', '>=', now);
+    else if (query.status) s = s.where('status', '=', query.status);
+    if (query.organization) s = s.where(sql`lower(organization)`, 'like', `%${escapeLike(query.organization.toLowerCase())}%`);
+    if (query.text) {
+      const t = `%${escapeLike(query.text.toLowerCase())}%`;
+      const serial = query.text.replace(/[:\s]/g, '').toUpperCase();
+      s = s.where((eb) =>
+        eb.or([
+          eb(sql`lower(common_name)`, 'like', t),
+          eb(sql`lower(subject)`, 'like', t),
+          eb(sql`lower(email)`, 'like', t),
+          eb('serial', '=', serial),
+        ]),
+      );
+    }
+    const rows = await s
+      .orderBy('created_at', 'desc')
+      .orderBy('serial')
+      .limit(Math.min(query.limit ?? 100, 1000))
+      .offset(query.offset ?? 0)
+      .execute();
+    return rows.map(toCertificate);
+  }
+
+  /** How many certificates a CA has issued, by status. */
+  async countByStatus(caId?: string): Promise<Record<CertificateStatus, number>> {
+    let s = this.q.selectFrom('certificates').select(['status', (eb) => eb.fn.countAll<number>().as('n')]);
+    if (caId) s = s.where('ca_id', '=', caId);
+    const rows = await s.groupBy('status').execute();
+    const out: Record<CertificateStatus, number> = { active: 0, hold: 0, revoked: 0 };
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+
+  /** The revoked and held, unexpired certificates of a CA, streamed: a CRL may list millions. */
+  async *revoked(caId: string, now: Date): AsyncIterable<RevokedEntry> {
+    const stream = this.q
+      .selectFrom('certificates')
+      .select(['serial', 'status', 'revoked_at', 'revocation_reason', 'status_changed_at'])
+      .where('ca_id', '=', caId)
+      .where('status', 'in', ['revoked', 'hold'])
+      .where('not_after', '>=', ms(now))
+      .stream(5000);
+    for await (const r of stream) yield toRevoked(r);
+  }
+
+  /** Certificates of a CA revoked, held or released from hold at or after `since` (for a delta CRL). */
+  async *changedSince(caId: string, since: Date, now: Date): AsyncIterable<RevokedEntry> {
+    const stream = this.q
+      .selectFrom('certificates')
+      .select(['serial', 'status', 'revoked_at', 'revocation_reason', 'status_changed_at'])
+      .where('ca_id', '=', caId)
+      .where('status_changed_at', '>=', ms(since))
+      .where((eb) => eb.or([eb('status', '!=', 'active'), eb('revocation_reason', '=', 'removeFromCRL')]))
+      .where('not_after', '>=', ms(now))
+      .stream(5000);
+    for await (const r of stream) yield toRevoked(r);
+  }
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[%_\\]/g, (c) => `\\${c}`);
+}
+
+function toRevoked(r: {
+  serial: string;
+  status: CertificateStatus;
+  revoked_at: number | null;
+  revocation_reason: string | null;
+  status_changed_at: number;
+}): RevokedEntry {
+  return {
+    serial: r.serial,
+    status: r.status,
+    revokedAt: dateOrNull(r.revoked_at),
+    reason: r.revocation_reason,
+    statusChangedAt: date(r.status_changed_at),
+  };
+}
+
+function toCertificate(r: Database['certificates']): CertificateRecord {
+  return {
+    serial: r.serial,
+    caId: r.ca_id,
+    profile: r.profile,
+    status: r.status,
+    subject: r.subject,
+    commonName: r.common_name,
+    organization: r.organization,
+    email: r.email,
+    notBefore: date(r.not_before),
+    notAfter: date(r.not_after),
+    der: bytes(r.der),
+    fingerprint: r.fingerprint,
+    keySha256: r.key_sha256,
+    revokedAt: dateOrNull(r.revoked_at),
+    revocationReason: r.revocation_reason,
+    statusChangedAt: date(r.status_changed_at),
+    renewedFrom: r.renewed_from,
+    replacedBy: r.replaced_by,
+    createdAt: date(r.created_at),
+  };
+}
+
+/** Issued CRLs, full and delta. */
+export class CrlRepository {
+  constructor(private readonly q: Q) {}
+
+  /** The number the next CRL of a CA gets: full and delta CRLs share one sequence (RFC 5280 §5.2.3). */
+  async nextNumber(caId: string): Promise<number> {
+    const row = await this.q
+      .selectFrom('crls')
+      .select((eb) => eb.fn.max('number').as('n'))
+      .where('ca_id', '=', caId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0) + 1;
+  }
+
+  /** Stores a CRL; a duplicate number is a conflict. */
+  async insert(c: CrlRecord): Promise<void> {
+    await this.q
+      .insertInto('crls')
+      .values({
+        ca_id: c.caId,
+        number: c.number,
+        delta_base: c.deltaBase,
+        this_update: ms(c.thisUpdate),
+        next_update: ms(c.nextUpdate),
+        entries: c.entries,
+        der: c.der,
+        created_at: ms(c.createdAt),
+      })
+      .execute();
+  }
+
+  /** The newest full (or delta) CRL of a CA. */
+  async latest(caId: string, kind: 'full' | 'delta'): Promise<CrlRecord | undefined> {
+    const row = await this.q
+      .selectFrom('crls')
+      .selectAll()
+      .where('ca_id', '=', caId)
+      .where('delta_base', kind === 'full' ? 'is' : 'is not', null)
+      .orderBy('number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toCrl(row);
+  }
+}
+
+function toCrl(r: Database['crls']): CrlRecord {
+  return {
+    caId: r.ca_id,
+    number: Number(r.number),
+    deltaBase: r.delta_base === null ? null : Number(r.delta_base),
+    thisUpdate: date(r.this_update),
+    nextUpdate: date(r.next_update),
+    entries: Number(r.entries),
+    der: bytes(r.der),
+    createdAt: date(r.created_at),
+  };
+}
+
+/** The hash-chained audit log; only appended to. */
+export class AuditRepository {
+  constructor(private readonly q: Q) {}
+
+  /** The last entry's sequence number and hash, as recorded in the head row. */
+  async head(): Promise<{ seq: number; hash: string } | undefined> {
+    const row = await this.q.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+    return row && { seq: Number(row.seq), hash: row.hash };
+  }
+
+  /**
+   * Appends an entry and moves the head, but only if the head is still `prevSeq`: two
+   * writers can never both extend the chain from the same entry.
+   */
+  async append(entry: AuditRecord): Promise<boolean> {
+    const prevSeq = entry.seq - 1;
+    if (prevSeq === 0) {
+      // A racing first writer makes this a primary-key conflict, which aborts the transaction.
+      await this.q.insertInto('audit_head').values({ id: 1, seq: entry.seq, hash: entry.hash }).execute();
+    } else {
+      const moved = await this.q
+        .updateTable('audit_head')
+        .set({ seq: entry.seq, hash: entry.hash })
+        .where('id', '=', 1)
+        .where('seq', '=', prevSeq)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1) return false;
+    }
+    await this.q
+      .insertInto('audit_log')
+      .values({
+        seq: entry.seq,
+        at: ms(entry.at),
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target,
+        details: entry.details,
+        prev_hash: entry.prevHash,
+        hash: entry.hash,
+      })
+      .execute();
+    return true;
+  }
+
+  /** Every entry in order, streamed. */
+  async *all(): AsyncIterable<AuditRecord> {
+    const stream = this.q.selectFrom('audit_log').selectAll().orderBy('seq').stream(5000);
+    for await (const r of stream) {
+      yield {
+        seq: Number(r.seq),
+        at: date(r.at),
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        details: r.details,
+        prevHash: r.prev_hash,
+        hash: r.hash,
+      };
+    }
+  }
+}
+
+/** Small named values the system keeps (e.g. that the key ceremony has run). */
+export class SettingRepository {
+  constructor(private readonly q: Q) {}
+
+  /** One setting, or undefined. */
+  async get(key: string): Promise<string | undefined> {
+    const row = await this.q.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  /** Sets a setting, replacing any earlier value. */
+  async set(key: string, value: string): Promise<void> {
+    await this.q
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+}

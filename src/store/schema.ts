@@ -1,0 +1,77 @@
+/** Times are milliseconds since the epoch (int8 in PostgreSQL); binary columns are DER. */
+export interface CaTable {
+  id: string;
+  name: string;
+  role: 'root' | 'issuing';
+  parent_id: string | null;
+  key_ref: string;
+  algorithm: string;
+  certificate: Uint8Array;
+  subject_key_id: string;
+  status: 'active' | 'retired';
+  created_at: number;
+}
+
+export interface CertificateTable {
+  serial: string;
+  ca_id: string;
+  profile: string;
+  status: 'active' | 'hold' | 'revoked';
+  subject: string;
+  common_name: string;
+  organization: string | null;
+  email: string | null;
+  not_before: number;
+  not_after: number;
+  der: Uint8Array;
+  fingerprint: string;
+  key_sha256: string;
+  revoked_at: number | null;
+  revocation_reason: string | null;
+  status_changed_at: number;
+  renewed_from: string | null;
+  replaced_by: string | null;
+  created_at: number;
+}
+
+export interface CrlTable {
+  ca_id: string;
+  number: number;
+  delta_base: number | null;
+  this_update: number;
+  next_update: number;
+  entries: number;
+  der: Uint8Array;
+  created_at: number;
+}
+
+export interface AuditTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  cas: CaTable;
+  certificates: CertificateTable;
+  crls: CrlTable;
+  audit_log: AuditTable;
+  audit_head: AuditHeadTable;
+  settings: SettingTable;
+}
