@@ -76,7 +76,12 @@ export interface Config {
   publicUrl: string;
   http: { host: string; port: number };
   keys: KeysConfig;
-  crl: { validityHours: number; deltaValidityHours: number; fullIntervalHours: number; deltaIntervalMinutes: number };
+  crl: {
+    validityHours: number;
+    deltaValidityHours: number;
+    fullIntervalHours: number;
+    deltaIntervalMinutes: number;
+  };
   profiles: Record<string, ProfileOverride>;
 }
 
@@ -115,7 +120,8 @@ function secretFrom(env: NodeJS.ProcessEnv, name: string, fallbackFile?: string)
 function intFrom(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${name} must be a port number, got "${value}"`);
   return n;
 }
 

@@ -26,7 +26,15 @@ const GENESIS = '0'.repeat(64);
 
 /** The hash that binds an entry to its content and to the entry before it. */
 export function auditHash(e: Omit<AuditRecord, 'hash'>): string {
-  const canonical = JSON.stringify([e.seq, e.at.getTime(), e.actor, e.action, e.target, e.details, e.prevHash]);
+  const canonical = JSON.stringify([
+    e.seq,
+    e.at.getTime(),
+    e.actor,
+    e.action,
+    e.target,
+    e.details,
+    e.prevHash,
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -39,22 +47,30 @@ export class AuditLog {
 
   /** Appends one entry inside the caller's transaction. */
   async append(tx: StoreView, event: AuditEvent, at: Date = new Date()): Promise<AuditRecord> {
-    const details = JSON.stringify(event.details ?? {});
+    return (await this.appendMany(tx, [event], at))[0];
+  }
+
+  /** Appends several entries, chained in order, inside the caller's transaction. */
+  async appendMany(tx: StoreView, events: AuditEvent[], at: Date = new Date()): Promise<AuditRecord[]> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const head = (attempt === 0 && this.head) || (await tx.audit.head()) || { seq: 0, hash: GENESIS };
-      const partial = {
-        seq: head.seq + 1,
-        at,
-        actor: event.actor,
-        action: event.action,
-        target: event.target ?? null,
-        details,
-        prevHash: head.hash,
-      };
-      const record: AuditRecord = { ...partial, hash: auditHash(partial) };
-      if (await tx.audit.append(record)) {
-        this.head = { seq: record.seq, hash: record.hash };
+      let head = (attempt === 0 && this.head) || (await tx.audit.head()) || { seq: 0, hash: GENESIS };
+      const records = events.map((event) => {
+        const partial = {
+          seq: head.seq + 1,
+          at,
+          actor: event.actor,
+          action: event.action,
+          target: event.target ?? null,
+          details: JSON.stringify(event.details ?? {}),
+          prevHash: head.hash,
+        };
+        const record: AuditRecord = { ...partial, hash: auditHash(partial) };
+        head = record;
         return record;
+      });
+      if (await tx.audit.append(records)) {
+        this.head = { seq: head.seq, hash: head.hash };
+        return records;
       }
       this.head = undefined;
     }
@@ -76,15 +92,27 @@ export async function verifyAuditLog(store: StoreView): Promise<AuditVerificatio
     entries++;
     const expectedSeq = prev ? prev.seq + 1 : 1;
     if (e.seq !== expectedSeq) {
-      problems.push({ seq: e.seq, problem: 'gap', message: `entries ${expectedSeq}–${e.seq - 1} are missing` });
+      problems.push({
+        seq: e.seq,
+        problem: 'gap',
+        message: `entries ${expectedSeq}–${e.seq - 1} are missing`,
+      });
     }
     const expectedPrev = prev ? prev.hash : GENESIS;
     if (e.prevHash !== expectedPrev) {
-      problems.push({ seq: e.seq, problem: 'broken-link', message: `entry ${e.seq} does not follow the entry before it` });
+      problems.push({
+        seq: e.seq,
+        problem: 'broken-link',
+        message: `entry ${e.seq} does not follow the entry before it`,
+      });
     }
     const { hash, ...rest } = e;
     if (auditHash(rest) !== hash) {
-      problems.push({ seq: e.seq, problem: 'hash-mismatch', message: `entry ${e.seq} was changed after it was written` });
+      problems.push({
+        seq: e.seq,
+        problem: 'hash-mismatch',
+        message: `entry ${e.seq} was changed after it was written`,
+      });
     }
     prev = e;
   }

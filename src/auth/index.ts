@@ -1,1 +1,8 @@
-export { type AuditEvent, AuditLog, type AuditProblem, type AuditVerification, auditHash, verifyAuditLog } from './audit.js';
+export {
+  type AuditEvent,
+  AuditLog,
+  type AuditProblem,
+  type AuditVerification,
+  auditHash,
+  verifyAuditLog,
+} from './audit.js';

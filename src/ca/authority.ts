@@ -16,7 +16,7 @@ import {
   keySpecOf,
   type ParsedCertificate,
   parseCertificate,
-  parseCsr,
+  parseCsrAsync,
   parseName,
   type RevocationReason,
   randomSerial,
@@ -24,8 +24,16 @@ import {
   serialFromHex,
   serialToHex,
 } from '../pki/index.js';
-import { type CertificateQuery, type CertificateRecord, type CaRecord, Store, type StoreView, StoreError } from '../store/index.js';
+import {
+  type CaRecord,
+  type CertificateQuery,
+  type CertificateRecord,
+  Store,
+  StoreError,
+  type StoreView,
+} from '../store/index.js';
 import { CaError } from './errors.js';
+import { IssueBatch } from './issue-batch.js';
 import { nextStatus } from './lifecycle.js';
 import { type Profile, type ProfileName, profileNamed, resolveProfiles } from './profiles.js';
 import { checkReason, type Requester } from './reasons.js';
@@ -85,6 +93,7 @@ export function publicUrls(base: string, caId: string) {
 export class CertificateAuthority {
   readonly profiles: Record<ProfileName, Profile>;
   readonly audit = new AuditLog();
+  private readonly batch = new IssueBatch((fn) => this.transaction(fn), this.audit);
   private keys?: Promise<KeyBackend>;
   private readonly issuers = new Map<string, Issuer>();
 
@@ -102,7 +111,10 @@ export class CertificateAuthority {
     const authority = new CertificateAuthority(config, store, !options.store);
     if (!(await store.settings.get('ca.default'))) {
       if (!options.store) await store.close();
-      throw new CaError('not-initialized', `the CA in ${config.dataDir} is not initialized: run \`kyso init\``);
+      throw new CaError(
+        'not-initialized',
+        `the CA in ${config.dataDir} is not initialized: run \`kyso init\``,
+      );
     }
     return authority;
   }
@@ -114,7 +126,13 @@ export class CertificateAuthority {
       this.keys =
         k.backend === 'soft'
           ? openKeyBackend({ kind: 'soft', dir: k.dir, passphrase: k.passphrase.read() })
-          : openKeyBackend({ kind: 'pkcs11', module: k.module, tokenLabel: k.tokenLabel, pin: k.pin.read(), poolSize: k.poolSize });
+          : openKeyBackend({
+              kind: 'pkcs11',
+              module: k.module,
+              tokenLabel: k.tokenLabel,
+              pin: k.pin.read(),
+              poolSize: k.poolSize,
+            });
       this.keys.catch(() => {
         this.keys = undefined;
       });
@@ -180,7 +198,7 @@ export class CertificateAuthority {
   /** Issues a certificate from a PKCS#10 request under a profile. */
   async issue(req: IssueRequest): Promise<CertificateRecord> {
     const profile = profileNamed(this.profiles, req.profile);
-    const csr = parseCsr(req.csr);
+    const csr = await parseCsrAsync(req.csr);
     this.checkKey(profile, csr.publicKey);
     const subject = req.subject !== undefined ? parseName(req.subject) : csr.subject;
     const caId = req.caId ?? (profile.issuer === 'root' ? await this.rootId() : await this.defaultCaId());
@@ -206,7 +224,9 @@ export class CertificateAuthority {
    * Issues a certificate for a key pair the CA itself made (on a token or in the HSM), so no
    * CSR proves possession: the key never left our hands.
    */
-  async issueForKey(req: Omit<IssueRequest, 'csr' | 'subject'> & { subject: string; publicKey: Uint8Array }): Promise<CertificateRecord> {
+  async issueForKey(
+    req: Omit<IssueRequest, 'csr' | 'subject'> & { subject: string; publicKey: Uint8Array },
+  ): Promise<CertificateRecord> {
     const profile = profileNamed(this.profiles, req.profile);
     this.checkKey(profile, req.publicKey);
     const caId = req.caId ?? (profile.issuer === 'root' ? await this.rootId() : await this.defaultCaId());
@@ -229,11 +249,14 @@ export class CertificateAuthority {
     nextStatus(old.status, 'renew', old.serial);
     const now = wholeSecond();
     if (old.notAfter <= now) {
-      throw new CaError('expired', `certificate ${old.serial} expired on ${old.notAfter.toISOString()}: issue a new one`);
+      throw new CaError(
+        'expired',
+        `certificate ${old.serial} expired on ${old.notAfter.toISOString()}: issue a new one`,
+      );
     }
     const profile = profileNamed(this.profiles, old.profile);
     const oldCert = parseCertificate(old.der);
-    const publicKey = req.csr ? parseCsr(req.csr).publicKey : oldCert.publicKey;
+    const publicKey = req.csr ? (await parseCsrAsync(req.csr)).publicKey : oldCert.publicKey;
     this.checkKey(profile, publicKey);
     const issuer = await this.issuer(old.caId);
     const validity = renewalValidity(profile, issuer.cert.notAfter, old.notAfter, now, req.days);
@@ -259,11 +282,14 @@ export class CertificateAuthority {
     nextStatus(old.status, 'change', old.serial);
     const now = wholeSecond();
     if (old.notAfter <= now) {
-      throw new CaError('expired', `certificate ${old.serial} expired on ${old.notAfter.toISOString()}: issue a new one`);
+      throw new CaError(
+        'expired',
+        `certificate ${old.serial} expired on ${old.notAfter.toISOString()}: issue a new one`,
+      );
     }
     const profile = profileNamed(this.profiles, old.profile);
     const oldCert = parseCertificate(old.der);
-    const publicKey = req.csr ? parseCsr(req.csr).publicKey : oldCert.publicKey;
+    const publicKey = req.csr ? (await parseCsrAsync(req.csr)).publicKey : oldCert.publicKey;
     this.checkKey(profile, publicKey);
     const subject = parseName(req.subject);
     const issuer = await this.issuer(old.caId);
@@ -360,7 +386,11 @@ export class CertificateAuthority {
         reason: change.reason,
         at,
       });
-      if (!moved) throw new CaError('illegal-transition', `certificate ${record.serial} changed status meanwhile; try again`);
+      if (!moved)
+        throw new CaError(
+          'illegal-transition',
+          `certificate ${record.serial} changed status meanwhile; try again`,
+        );
       await this.audit.append(tx, {
         actor,
         action: `certificate.${action}`,
@@ -398,10 +428,14 @@ export class CertificateAuthority {
     const extensions: Extension[] = [
       ext.basicConstraints(profile.ca, profile.pathLen),
       ext.keyUsage(profile.keyUsage(spec)),
-      ...(profile.extendedKeyUsage.length ? [ext.extendedKeyUsage(profile.extendedKeyUsage, profile.ekuCritical)] : []),
+      ...(profile.extendedKeyUsage.length
+        ? [ext.extendedKeyUsage(profile.extendedKeyUsage, profile.ekuCritical)]
+        : []),
       ext.subjectKeyIdentifier(keyIdentifier(o.publicKey)),
       ...issuer.fixed,
-      ...(profile.policies.length ? [ext.certificatePolicies(profile.policies.map((oid) => ({ oid, cps: profile.cps })))] : []),
+      ...(profile.policies.length
+        ? [ext.certificatePolicies(profile.policies.map((oid) => ({ oid, cps: profile.cps })))]
+        : []),
       ...(o.carriedAltNames ? [o.carriedAltNames] : altNames.length ? [ext.subjectAltName(altNames)] : []),
       ...(profile.ocspNoCheck ? [ext.ocspNoCheck()] : []),
     ];
@@ -442,34 +476,40 @@ export class CertificateAuthority {
         replacedBy: null,
         createdAt: o.now,
       };
+      const event = {
+        actor: o.actor,
+        action: o.action,
+        target: record.serial,
+        details: {
+          caId: issuer.ca.id,
+          profile: profile.name,
+          subject: record.subject,
+          notAfter: record.notAfter.toISOString(),
+          ...(o.renewedFrom ? { renewedFrom: o.renewedFrom } : {}),
+          ...(o.replaces ? { replaces: o.replaces.serial } : {}),
+        },
+      };
       try {
-        await this.transaction(async (tx) => {
-          await tx.certificates.insert(record);
-          const replaces = o.replaces;
-          if (replaces) {
+        const replaces = o.replaces;
+        if (!replaces) await this.batch.write(record, event);
+        else {
+          await this.transaction(async (tx) => {
+            await tx.certificates.insert(record);
             const moved = await tx.certificates.changeStatus(replaces.serial, replaces.status, {
               status: 'revoked',
               revokedAt: o.now,
               reason: 'superseded',
               at: o.now,
             });
-            if (!moved) throw new CaError('illegal-transition', `certificate ${replaces.serial} changed status meanwhile`);
+            if (!moved)
+              throw new CaError(
+                'illegal-transition',
+                `certificate ${replaces.serial} changed status meanwhile`,
+              );
             await tx.certificates.setReplacedBy(replaces.serial, record.serial);
-          }
-          await this.audit.append(tx, {
-            actor: o.actor,
-            action: o.action,
-            target: record.serial,
-            details: {
-              caId: issuer.ca.id,
-              profile: profile.name,
-              subject: record.subject,
-              notAfter: record.notAfter.toISOString(),
-              ...(o.renewedFrom ? { renewedFrom: o.renewedFrom } : {}),
-              ...(replaces ? { replaces: replaces.serial } : {}),
-            },
+            await this.audit.append(tx, event);
           });
-        });
+        }
         return record;
       } catch (e) {
         // A serial collision (2^-120) or a racing audit writer: try once more with a fresh serial.

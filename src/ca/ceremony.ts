@@ -11,8 +11,8 @@ import {
   ext,
   fingerprint,
   formatName,
-  keyIdentifier,
   type KeySpec,
+  keyIdentifier,
   parseName,
   randomSerial,
   serialToHex,
@@ -74,18 +74,24 @@ const CA_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
  */
 export async function runCeremony(config: Config, options: CeremonyOptions): Promise<CeremonyResult> {
   for (const id of [options.rootId, options.issuingId]) {
-    if (!CA_ID.test(id)) throw new CaError('unknown-ca', `a CA id is 1–32 lowercase letters, digits or hyphens, got "${id}"`);
+    if (!CA_ID.test(id))
+      throw new CaError('unknown-ca', `a CA id is 1–32 lowercase letters, digits or hyphens, got "${id}"`);
   }
-  if (options.rootId === options.issuingId) throw new CaError('unknown-ca', 'the root and issuing CA ids must differ');
+  if (options.rootId === options.issuingId)
+    throw new CaError('unknown-ca', 'the root and issuing CA ids must differ');
   const rootDn = parseName(options.rootName);
   const issuingDn = parseName(options.issuingName);
-  if (options.issuingDays > options.rootDays) throw new CaError('bad-validity', 'the issuing CA cannot outlive the root');
+  if (options.issuingDays > options.rootDays)
+    throw new CaError('bad-validity', 'the issuing CA cannot outlive the root');
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await Store.open(config.database, { create: true });
   try {
     if (await store.settings.get('ca.default')) {
-      throw new CaError('already-initialized', `${config.dataDir} already holds a CA; the ceremony runs once per data directory`);
+      throw new CaError(
+        'already-initialized',
+        `${config.dataDir} already holds a CA; the ceremony runs once per data directory`,
+      );
     }
     const passphraseFile = ensurePassphrase(config);
     const keys = await openBackend(config);
@@ -234,12 +240,29 @@ async function ceremony(
       ['tsa', o.tsaName],
     ] as const) {
       const key = await keys.generateKey(`kyso-${name}-${tag}`, o.keySpec);
-      const record = await authority.issueForKey({ profile: name, subject, publicKey: key.publicKey, actor: o.actor });
-      await authority.transaction(async (tx) => {
-        await tx.settings.set(`service.${name}`, JSON.stringify({ serial: record.serial, keyRef: key.ref, algorithm }));
-        await authority.audit.append(tx, { actor: o.actor, action: `service.${name}.key`, target: record.serial });
+      const record = await authority.issueForKey({
+        profile: name,
+        subject,
+        publicKey: key.publicKey,
+        actor: o.actor,
       });
-      services.push({ name, serial: record.serial, subject: record.subject, fingerprint: record.fingerprint });
+      await authority.transaction(async (tx) => {
+        await tx.settings.set(
+          `service.${name}`,
+          JSON.stringify({ serial: record.serial, keyRef: key.ref, algorithm }),
+        );
+        await authority.audit.append(tx, {
+          actor: o.actor,
+          action: `service.${name}.key`,
+          target: record.serial,
+        });
+      });
+      services.push({
+        name,
+        serial: record.serial,
+        subject: record.subject,
+        fingerprint: record.fingerprint,
+      });
     }
   } finally {
     await authority.close();
@@ -247,8 +270,20 @@ async function ceremony(
 
   return {
     cas: [
-      { id: o.rootId, role: 'root', subject: formatName(rootDn), fingerprint: fingerprint(rootCert), notAfter: new Date(now.getTime() + o.rootDays * DAY) },
-      { id: o.issuingId, role: 'issuing', subject: formatName(issuingDn), fingerprint: fingerprint(issuingCert), notAfter: issuingNotAfter },
+      {
+        id: o.rootId,
+        role: 'root',
+        subject: formatName(rootDn),
+        fingerprint: fingerprint(rootCert),
+        notAfter: new Date(now.getTime() + o.rootDays * DAY),
+      },
+      {
+        id: o.issuingId,
+        role: 'issuing',
+        subject: formatName(issuingDn),
+        fingerprint: fingerprint(issuingCert),
+        notAfter: issuingNotAfter,
+      },
     ],
     services,
     passphraseFile,
@@ -267,7 +302,13 @@ async function openBackend(config: Config): Promise<KeyBackend> {
   const k = config.keys;
   return k.backend === 'soft'
     ? openKeyBackend({ kind: 'soft', dir: k.dir, passphrase: k.passphrase.read() })
-    : openKeyBackend({ kind: 'pkcs11', module: k.module, tokenLabel: k.tokenLabel, pin: k.pin.read(), poolSize: k.poolSize });
+    : openKeyBackend({
+        kind: 'pkcs11',
+        module: k.module,
+        tokenLabel: k.tokenLabel,
+        pin: k.pin.read(),
+        poolSize: k.poolSize,
+      });
 }
 
 /**
@@ -291,7 +332,12 @@ function writeKeysSetting(config: Config): void {
   const keys: ConfigFile['keys'] =
     config.keys.backend === 'soft'
       ? { backend: 'soft' }
-      : { backend: 'pkcs11', module: config.keys.module, tokenLabel: config.keys.tokenLabel, poolSize: config.keys.poolSize };
+      : {
+          backend: 'pkcs11',
+          module: config.keys.module,
+          tokenLabel: config.keys.tokenLabel,
+          poolSize: config.keys.poolSize,
+        };
   const next: ConfigFile = { ...current, publicUrl: current.publicUrl ?? config.publicUrl, keys };
   const tmp = `${config.configFile}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });

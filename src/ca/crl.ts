@@ -43,7 +43,11 @@ export async function issueCrl(authority: CertificateAuthority, req: CrlRequest)
     const number = await store.crls.nextNumber(caId);
     let count = 0;
     const rows = base
-      ? store.certificates.changedSince(caId, new Date(base.thisUpdate.getTime() - DELTA_OVERLAP_MS), thisUpdate)
+      ? store.certificates.changedSince(
+          caId,
+          new Date(base.thisUpdate.getTime() - DELTA_OVERLAP_MS),
+          thisUpdate,
+        )
       : store.certificates.revoked(caId, thisUpdate);
     const entries = (async function* (): AsyncIterable<CrlEntry> {
       for await (const row of rows) {
@@ -68,7 +72,15 @@ export async function issueCrl(authority: CertificateAuthority, req: CrlRequest)
       (tbs) => signer.sign(tbs),
       req.onProgress,
     );
-    const crl: IssuedCrl = { caId, number, deltaBase: base?.number ?? null, thisUpdate, nextUpdate, entries: count, der };
+    const crl: IssuedCrl = {
+      caId,
+      number,
+      deltaBase: base?.number ?? null,
+      thisUpdate,
+      nextUpdate,
+      entries: count,
+      der,
+    };
     try {
       await authority.transaction(async (tx) => {
         await tx.crls.insert({ ...crl, createdAt: thisUpdate });
@@ -90,7 +102,12 @@ export async function issueCrl(authority: CertificateAuthority, req: CrlRequest)
 
 function toCrlEntry(row: RevokedEntry): CrlEntry {
   const serial = serialFromHex(row.serial);
-  if (row.status === 'hold') return { serial, revokedAt: row.revokedAt ?? row.statusChangedAt, reason: 'certificateHold' };
+  if (row.status === 'hold')
+    return { serial, revokedAt: row.revokedAt ?? row.statusChangedAt, reason: 'certificateHold' };
   if (row.status === 'active') return { serial, revokedAt: row.statusChangedAt, reason: 'removeFromCRL' };
-  return { serial, revokedAt: row.revokedAt ?? row.statusChangedAt, reason: (row.reason ?? 'unspecified') as RevocationReason };
+  return {
+    serial,
+    revokedAt: row.revokedAt ?? row.statusChangedAt,
+    reason: (row.reason ?? 'unspecified') as RevocationReason,
+  };
 }

@@ -1,7 +1,7 @@
 export {
   type Actor,
-  type ChangeRequest,
   CertificateAuthority,
+  type ChangeRequest,
   type IssueRequest,
   type Issuer,
   publicUrls,

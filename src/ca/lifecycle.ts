@@ -17,8 +17,13 @@ const REFUSALS: Record<CertificateStatus, string> = {
 };
 
 /** The status a certificate moves to, or a CaError when the action is not allowed from its status. */
-export function nextStatus(status: CertificateStatus, action: CertificateAction, serial: string): CertificateStatus {
+export function nextStatus(
+  status: CertificateStatus,
+  action: CertificateAction,
+  serial: string,
+): CertificateStatus {
   const next = TRANSITIONS[status][action];
-  if (!next) throw new CaError('illegal-transition', `cannot ${action} certificate ${serial}: ${REFUSALS[status]}`);
+  if (!next)
+    throw new CaError('illegal-transition', `cannot ${action} certificate ${serial}: ${REFUSALS[status]}`);
   return next;
 }

@@ -4,7 +4,14 @@ import { CaError } from './errors.js';
 
 export type ProfileName = 'individual' | 'organization' | 'device' | 'tsa' | 'ocsp' | 'subca';
 
-export const PROFILE_NAMES: readonly ProfileName[] = ['individual', 'organization', 'device', 'tsa', 'ocsp', 'subca'];
+export const PROFILE_NAMES: readonly ProfileName[] = [
+  'individual',
+  'organization',
+  'device',
+  'tsa',
+  'ocsp',
+  'subca',
+];
 
 /** What a certificate of one kind must contain, and what a request for one may ask. */
 export interface Profile {
@@ -30,7 +37,8 @@ export interface Profile {
 const ALL_KEYS: KeySpec[] = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
 const YEAR = 365;
 const signing = (): KeyUsageName[] => ['digitalSignature', 'nonRepudiation'];
-const emailOnly = (s: { email?: string }): GeneralName[] => (s.email ? [{ type: 'email', value: s.email }] : []);
+const emailOnly = (s: { email?: string }): GeneralName[] =>
+  s.email ? [{ type: 'email', value: s.email }] : [];
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 const DEFAULTS: Record<ProfileName, Profile> = {
@@ -43,7 +51,12 @@ const DEFAULTS: Record<ProfileName, Profile> = {
     maxValidityDays: 5 * YEAR,
     maxRenewalDays: 3 * YEAR,
     keyUsage: signing,
-    extendedKeyUsage: [OID.ekuDocumentSigning, OID.ekuMsDocumentSigning, OID.ekuEmailProtection, OID.ekuClientAuth],
+    extendedKeyUsage: [
+      OID.ekuDocumentSigning,
+      OID.ekuMsDocumentSigning,
+      OID.ekuEmailProtection,
+      OID.ekuClientAuth,
+    ],
     ekuCritical: false,
     ca: false,
     ocspNoCheck: false,
@@ -59,7 +72,12 @@ const DEFAULTS: Record<ProfileName, Profile> = {
     maxValidityDays: 5 * YEAR,
     maxRenewalDays: 3 * YEAR,
     keyUsage: signing,
-    extendedKeyUsage: [OID.ekuDocumentSigning, OID.ekuMsDocumentSigning, OID.ekuEmailProtection, OID.ekuClientAuth],
+    extendedKeyUsage: [
+      OID.ekuDocumentSigning,
+      OID.ekuMsDocumentSigning,
+      OID.ekuEmailProtection,
+      OID.ekuClientAuth,
+    ],
     ekuCritical: false,
     ca: false,
     ocspNoCheck: false,
@@ -74,15 +92,21 @@ const DEFAULTS: Record<ProfileName, Profile> = {
     defaultValidityDays: 3 * YEAR,
     maxValidityDays: 5 * YEAR,
     maxRenewalDays: 3 * YEAR,
-    keyUsage: (spec) => (spec.startsWith('rsa') ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature', 'keyAgreement']),
+    keyUsage: (spec) =>
+      spec.startsWith('rsa') ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature', 'keyAgreement'],
     extendedKeyUsage: [OID.ekuServerAuth, OID.ekuClientAuth],
     ekuCritical: false,
     ca: false,
     ocspNoCheck: false,
     policies: [],
     altNames: (s, requested) => {
-      const names: GeneralName[] = requested.filter((n) => n.type === 'dns' || n.type === 'ip' || n.type === 'uri');
-      if (HOSTNAME.test(s.commonName) && !names.some((n) => n.type === 'dns' && n.value === s.commonName.toLowerCase())) {
+      const names: GeneralName[] = requested.filter(
+        (n) => n.type === 'dns' || n.type === 'ip' || n.type === 'uri',
+      );
+      if (
+        HOSTNAME.test(s.commonName) &&
+        !names.some((n) => n.type === 'dns' && n.value === s.commonName.toLowerCase())
+      ) {
         names.unshift({ type: 'dns', value: s.commonName.toLowerCase() });
       }
       return [...names, ...emailOnly(s)];
@@ -152,7 +176,10 @@ export function resolveProfiles(overrides: Record<string, ProfileOverride>): Rec
       keySpecs: o.keySpecs ?? base.keySpecs,
       maxValidityDays: o.maxValidityDays ?? base.maxValidityDays,
       maxRenewalDays: o.maxRenewalDays ?? base.maxRenewalDays,
-      defaultValidityDays: Math.min(o.defaultValidityDays ?? base.defaultValidityDays, o.maxValidityDays ?? base.maxValidityDays),
+      defaultValidityDays: Math.min(
+        o.defaultValidityDays ?? base.defaultValidityDays,
+        o.maxValidityDays ?? base.maxValidityDays,
+      ),
       policies: o.policies ?? base.policies,
       cps: o.cps ?? base.cps,
     };
@@ -164,6 +191,10 @@ export function resolveProfiles(overrides: Record<string, ProfileOverride>): Rec
 /** Looks a profile up by name, with a clear error for a typo. */
 export function profileNamed(profiles: Record<ProfileName, Profile>, name: string): Profile {
   const p = profiles[name as ProfileName];
-  if (!p) throw new CaError('unknown-profile', `unknown profile "${name}"; choose one of ${PROFILE_NAMES.join(', ')}`);
+  if (!p)
+    throw new CaError(
+      'unknown-profile',
+      `unknown profile "${name}"; choose one of ${PROFILE_NAMES.join(', ')}`,
+    );
   return p;
 }

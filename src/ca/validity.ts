@@ -19,9 +19,13 @@ export function newValidity(
   days?: number,
 ): { notBefore: Date; notAfter: Date } {
   if (days !== undefined) {
-    if (!Number.isInteger(days) || days < 1) throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
+    if (!Number.isInteger(days) || days < 1)
+      throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
     if (days > profile.maxValidityDays) {
-      throw new CaError('bad-validity', `the ${profile.name} profile allows at most ${profile.maxValidityDays} days, ${days} asked`);
+      throw new CaError(
+        'bad-validity',
+        `the ${profile.name} profile allows at most ${profile.maxValidityDays} days, ${days} asked`,
+      );
     }
   }
   const notAfter = new Date(now.getTime() + (days ?? profile.defaultValidityDays) * DAY);
@@ -40,16 +44,23 @@ export function renewalValidity(
   days?: number,
 ): { notBefore: Date; notAfter: Date } {
   if (days !== undefined) {
-    if (!Number.isInteger(days) || days < 1) throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
+    if (!Number.isInteger(days) || days < 1)
+      throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
     if (days > profile.maxRenewalDays) {
-      throw new CaError('bad-validity', `a ${profile.name} renewal extends by at most ${profile.maxRenewalDays} days, ${days} asked`);
+      throw new CaError(
+        'bad-validity',
+        `a ${profile.name} renewal extends by at most ${profile.maxRenewalDays} days, ${days} asked`,
+      );
     }
   }
   let notAfter = new Date(oldNotAfter.getTime() + (days ?? profile.maxRenewalDays) * DAY);
   const longest = new Date(now.getTime() + profile.maxValidityDays * DAY);
   if (notAfter > longest) {
     if (days !== undefined) {
-      throw new CaError('bad-validity', `the renewed certificate would run past the ${profile.maxValidityDays}-day limit; ask for fewer days`);
+      throw new CaError(
+        'bad-validity',
+        `the renewed certificate would run past the ${profile.maxValidityDays}-day limit; ask for fewer days`,
+      );
     }
     notAfter = longest;
   }
@@ -59,7 +70,10 @@ export function renewalValidity(
 function fitIssuer(notAfter: Date, issuerNotAfter: Date, explicit: boolean): Date {
   if (notAfter <= issuerNotAfter) return notAfter;
   if (explicit) {
-    throw new CaError('bad-validity', `the certificate would outlive its issuing CA (valid until ${issuerNotAfter.toISOString()})`);
+    throw new CaError(
+      'bad-validity',
+      `the certificate would outlive its issuing CA (valid until ${issuerNotAfter.toISOString()})`,
+    );
   }
   return issuerNotAfter;
 }

@@ -11,18 +11,36 @@ export const COMMON_OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 /** Parses a command's arguments strictly: an unknown option is a usage error, not ignored. */
-export function parseArgs<const O extends Record<string, OptionSpec>>(args: string[], options: O, positionals: { min: number; max: number; usage: string }) {
+export function parseArgs<const O extends Record<string, OptionSpec>>(
+  args: string[],
+  options: O,
+  positionals: { min: number; max: number; usage: string },
+) {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = nodeParseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    parsed = nodeParseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  if (!parsed.values.help && (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max)) {
+  if (
+    !parsed.values.help &&
+    (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max)
+  ) {
     throw new UsageError(`usage: ${positionals.usage}`);
   }
   return parsed as unknown as {
-    values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string } & {
+    values: {
+      [K in keyof O]?: O[K]['type'] extends 'boolean'
+        ? boolean
+        : O[K] extends { multiple: true }
+          ? string[]
+          : string;
+    } & {
       data?: string;
       json?: boolean;
       help?: boolean;

@@ -12,11 +12,25 @@ export const CA_HELP = `kyso ca COMMAND
 export async function caCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'chain') {
-    const { values } = parseArgs(rest, { ca: { type: 'string' }, out: { type: 'string' }, der: { type: 'boolean' } }, { min: 0, max: 0, usage: 'kyso ca chain [--ca ID] [--out FILE]' });
+    const { values } = parseArgs(
+      rest,
+      { ca: { type: 'string' }, out: { type: 'string' }, der: { type: 'boolean' } },
+      { min: 0, max: 0, usage: 'kyso ca chain [--ca ID] [--out FILE]' },
+    );
     return withAuthority(values.data, async (ca) => {
       const chain = await ca.chain(values.ca);
-      if (values.json) printJson(io, chain.map((c) => describe(c.id, c.role, c.certificate)));
-      else emit(io, 'CERTIFICATE', chain.map((c) => c.certificate), values);
+      if (values.json)
+        printJson(
+          io,
+          chain.map((c) => describe(c.id, c.role, c.certificate)),
+        );
+      else
+        emit(
+          io,
+          'CERTIFICATE',
+          chain.map((c) => c.certificate),
+          values,
+        );
       return 0;
     });
   }
@@ -26,7 +40,9 @@ export async function caCommand(args: string[], io: Io): Promise<number> {
       const cas = await ca.store.cas.list();
       const out = cas.map((c) => describe(c.id, c.role, c.certificate));
       if (values.json) printJson(io, out);
-      else for (const c of out) io.out(`${c.id.padEnd(10)} ${c.role.padEnd(8)} ${c.notAfter.slice(0, 10)}  ${c.subject}\n`);
+      else
+        for (const c of out)
+          io.out(`${c.id.padEnd(10)} ${c.role.padEnd(8)} ${c.notAfter.slice(0, 10)}  ${c.subject}\n`);
       return 0;
     });
   }
@@ -39,6 +55,13 @@ export async function caCommand(args: string[], io: Io): Promise<number> {
 
 function describe(id: string, role: string, der: Uint8Array) {
   const c = parseCertificate(der);
-  return { id, role, subject: formatName(c.subject), serial: c.serialHex, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), fingerprint: fingerprint(der) };
+  return {
+    id,
+    role,
+    subject: formatName(c.subject),
+    serial: c.serialHex,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    fingerprint: fingerprint(der),
+  };
 }
-

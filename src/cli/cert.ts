@@ -53,17 +53,24 @@ function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file === '-' ? 0 : file);
   } catch (e) {
-    throw new UsageError(`cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
 function parseSan(value: string): GeneralName {
   const m = /^(dns|email|uri|ip):(.+)$/.exec(value);
-  if (!m) throw new UsageError(`--san must look like dns:NAME, email:ADDR, uri:URL or ip:ADDR, got "${value}"`);
+  if (!m)
+    throw new UsageError(`--san must look like dns:NAME, email:ADDR, uri:URL or ip:ADDR, got "${value}"`);
   return { type: m[1] as GeneralName['type'], value: m[2] };
 }
 
-function result(io: Io, record: CertificateRecord, opts: { json?: boolean; out?: string; der?: boolean }): number {
+function result(
+  io: Io,
+  record: CertificateRecord,
+  opts: { json?: boolean; out?: string; der?: boolean },
+): number {
   if (opts.json) {
     printJson(io, summary(record));
     if (opts.out) emit(io, 'CERTIFICATE', [record.der], opts);
@@ -97,28 +104,57 @@ function summary(r: CertificateRecord) {
 async function issue(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs(
     args,
-    { csr: { type: 'string' }, profile: { type: 'string' }, subject: { type: 'string' }, days: { type: 'string' }, san: { type: 'string', multiple: true }, ...OUTPUT },
-    { min: 0, max: 0, usage: 'kyso cert issue --csr FILE --profile NAME [--subject DN] [--days N] [--out FILE]' },
+    {
+      csr: { type: 'string' },
+      profile: { type: 'string' },
+      subject: { type: 'string' },
+      days: { type: 'string' },
+      san: { type: 'string', multiple: true },
+      ...OUTPUT,
+    },
+    {
+      min: 0,
+      max: 0,
+      usage: 'kyso cert issue --csr FILE --profile NAME [--subject DN] [--days N] [--out FILE]',
+    },
   );
-  if (!values.csr || !values.profile) throw new UsageError('kyso cert issue needs --csr FILE and --profile NAME');
+  if (!values.csr || !values.profile)
+    throw new UsageError('kyso cert issue needs --csr FILE and --profile NAME');
   const csr = readInput(values.csr, 'CSR');
   const days = intOption(values.days, 'days');
   const altNames = (values.san as string[] | undefined)?.map(parseSan);
   return withAuthority(values.data, async (ca) => {
-    const record = await ca.issue({ csr, profile: values.profile!, subject: values.subject, days, altNames, actor: cliActor() });
+    const record = await ca.issue({
+      csr,
+      profile: values.profile!,
+      subject: values.subject,
+      days,
+      altNames,
+      actor: cliActor(),
+    });
     return result(io, record, values);
   });
 }
 
 async function renew(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs(args, { csr: { type: 'string' }, days: { type: 'string' }, ...OUTPUT }, { min: 1, max: 1, usage: 'kyso cert renew SERIAL [--csr FILE] [--days N]' });
+  const { values, positionals } = parseArgs(
+    args,
+    { csr: { type: 'string' }, days: { type: 'string' }, ...OUTPUT },
+    { min: 1, max: 1, usage: 'kyso cert renew SERIAL [--csr FILE] [--days N]' },
+  );
   const csr = values.csr ? readInput(values.csr, 'CSR') : undefined;
   const days = intOption(values.days, 'days');
-  return withAuthority(values.data, async (ca) => result(io, await ca.renew(positionals[0], { csr, days, actor: cliActor() }), values));
+  return withAuthority(values.data, async (ca) =>
+    result(io, await ca.renew(positionals[0], { csr, days, actor: cliActor() }), values),
+  );
 }
 
 async function change(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs(args, { subject: { type: 'string' }, csr: { type: 'string' }, ...OUTPUT }, { min: 1, max: 1, usage: 'kyso cert change SERIAL --subject DN [--csr FILE]' });
+  const { values, positionals } = parseArgs(
+    args,
+    { subject: { type: 'string' }, csr: { type: 'string' }, ...OUTPUT },
+    { min: 1, max: 1, usage: 'kyso cert change SERIAL --subject DN [--csr FILE]' },
+  );
   if (!values.subject) throw new UsageError('kyso cert change needs --subject DN');
   const csr = values.csr ? readInput(values.csr, 'CSR') : undefined;
   return withAuthority(values.data, async (ca) =>
@@ -132,21 +168,35 @@ async function status(action: 'revoke' | 'hold' | 'release', args: string[], io:
     { reason: { type: 'string' } },
     { min: 1, max: 1, usage: `kyso cert ${action} SERIAL${action === 'revoke' ? ' --reason REASON' : ''}` },
   );
-  if (action === 'revoke' && !values.reason) throw new UsageError('kyso cert revoke needs --reason REASON (e.g. keyCompromise, affiliationChanged, superseded, cessationOfOperation)');
+  if (action === 'revoke' && !values.reason)
+    throw new UsageError(
+      'kyso cert revoke needs --reason REASON (e.g. keyCompromise, affiliationChanged, superseded, cessationOfOperation)',
+    );
   if (action !== 'revoke' && values.reason) throw new UsageError(`kyso cert ${action} takes no --reason`);
   const reason = values.reason ? parseRevocationReason(values.reason) : undefined;
   return withAuthority(values.data, async (ca: CertificateAuthority) => {
     const actor = cliActor();
     const record =
-      action === 'revoke' ? await ca.revoke(positionals[0], { reason: reason!, actor }) : action === 'hold' ? await ca.hold(positionals[0], { actor }) : await ca.release(positionals[0], { actor });
+      action === 'revoke'
+        ? await ca.revoke(positionals[0], { reason: reason!, actor })
+        : action === 'hold'
+          ? await ca.hold(positionals[0], { actor })
+          : await ca.release(positionals[0], { actor });
     if (values.json) printJson(io, summary(record));
-    else io.out(`${record.serial}: ${record.status}${record.status === 'revoked' ? ` (${record.revocationReason})` : ''}\n`);
+    else
+      io.out(
+        `${record.serial}: ${record.status}${record.status === 'revoked' ? ` (${record.revocationReason})` : ''}\n`,
+      );
     return 0;
   });
 }
 
 async function show(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs(args, OUTPUT, { min: 1, max: 1, usage: 'kyso cert show SERIAL [--out FILE] [--der]' });
+  const { values, positionals } = parseArgs(args, OUTPUT, {
+    min: 1,
+    max: 1,
+    usage: 'kyso cert show SERIAL [--out FILE] [--der]',
+  });
   return withAuthority(values.data, async (ca) => {
     const record = await ca.get(positionals[0]);
     if (values.json) {
@@ -176,11 +226,23 @@ async function show(args: string[], io: Io): Promise<number> {
 async function list(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs(
     args,
-    { status: { type: 'string' }, profile: { type: 'string' }, q: { type: 'string' }, org: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } },
-    { min: 0, max: 0, usage: 'kyso cert list [--status S] [--profile P] [--q TEXT] [--org TEXT] [--limit N]' },
+    {
+      status: { type: 'string' },
+      profile: { type: 'string' },
+      q: { type: 'string' },
+      org: { type: 'string' },
+      limit: { type: 'string' },
+      offset: { type: 'string' },
+    },
+    {
+      min: 0,
+      max: 0,
+      usage: 'kyso cert list [--status S] [--profile P] [--q TEXT] [--org TEXT] [--limit N]',
+    },
   );
   const st = values.status;
-  if (st && !['active', 'hold', 'revoked', 'expired'].includes(st)) throw new UsageError('--status must be active, hold, revoked or expired');
+  if (st && !['active', 'hold', 'revoked', 'expired'].includes(st))
+    throw new UsageError('--status must be active, hold, revoked or expired');
   return withAuthority(values.data, async (ca) => {
     const rows = await ca.search({
       status: st as 'active' | undefined,
@@ -195,7 +257,9 @@ async function list(args: string[], io: Io): Promise<number> {
       return 0;
     }
     for (const r of rows) {
-      io.out(`${r.serial}  ${r.status.padEnd(7)}  ${r.profile.padEnd(12)}  ${r.notAfter.toISOString().slice(0, 10)}  ${r.subject}\n`);
+      io.out(
+        `${r.serial}  ${r.status.padEnd(7)}  ${r.profile.padEnd(12)}  ${r.notAfter.toISOString().slice(0, 10)}  ${r.subject}\n`,
+      );
     }
     return 0;
   });

@@ -2,7 +2,10 @@ import { CertificateAuthority } from '../ca/index.js';
 import { type Config, loadConfig } from '../config.js';
 
 /** Opens the CA of the data directory a command names, and closes it however the command ends. */
-export async function withAuthority<T>(dataDir: string | undefined, fn: (ca: CertificateAuthority, config: Config) => Promise<T>): Promise<T> {
+export async function withAuthority<T>(
+  dataDir: string | undefined,
+  fn: (ca: CertificateAuthority, config: Config) => Promise<T>,
+): Promise<T> {
   const config = loadConfig({ dataDir });
   const ca = await CertificateAuthority.open(config);
   try {

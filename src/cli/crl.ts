@@ -18,7 +18,12 @@ export async function crlCommand(args: string[], io: Io): Promise<number> {
   }
   return withAuthority(values.data, async (ca) => {
     const bar = progress(io, values.delta ? 'delta CRL entries' : 'CRL entries');
-    const crl = await issueCrl(ca, { caId: values.ca, delta: values.delta, actor: cliActor(), onProgress: bar.tick });
+    const crl = await issueCrl(ca, {
+      caId: values.ca,
+      delta: values.delta,
+      actor: cliActor(),
+      onProgress: bar.tick,
+    });
     bar.done();
     const info = {
       caId: crl.caId,
@@ -30,7 +35,10 @@ export async function crlCommand(args: string[], io: Io): Promise<number> {
     };
     if (values.json) printJson(io, info);
     if (values.out || !values.json) emit(io, 'X509 CRL', [crl.der], values);
-    if (!values.json) io.err(`CRL ${crl.number}${crl.deltaBase ? ` (delta on ${crl.deltaBase})` : ''} of ${crl.caId}: ${crl.entries} entries, next update ${info.nextUpdate}\n`);
+    if (!values.json)
+      io.err(
+        `CRL ${crl.number}${crl.deltaBase ? ` (delta on ${crl.deltaBase})` : ''} of ${crl.caId}: ${crl.entries} entries, next update ${info.nextUpdate}\n`,
+      );
     return 0;
   });
 }

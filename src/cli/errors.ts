@@ -13,5 +13,8 @@ export function describeError(e: unknown): { line: string; exitCode: number } {
   if (err && typeof err.message === 'string' && (err as NodeJS.ErrnoException).syscall) {
     return { line: err.message.split('\n')[0], exitCode: 1 };
   }
-  return { line: `internal error: ${err?.message?.split('\n')[0] ?? String(e)} (set KYSO_DEBUG=1 for details)`, exitCode: 1 };
+  return {
+    line: `internal error: ${err?.message?.split('\n')[0] ?? String(e)} (set KYSO_DEBUG=1 for details)`,
+    exitCode: 1,
+  };
 }

@@ -52,7 +52,8 @@ export async function initCommand(args: string[], io: Io): Promise<number> {
   const config = loadConfig({ dataDir: values.data, env });
 
   const keyType = values['key-type'] ?? 'ec-p256';
-  if (!(KEY_SPECS as readonly string[]).includes(keyType)) throw new UsageError(`--key-type must be one of ${KEY_SPECS.join(', ')}`);
+  if (!(KEY_SPECS as readonly string[]).includes(keyType))
+    throw new UsageError(`--key-type must be one of ${KEY_SPECS.join(', ')}`);
   const padding = values['rsa-padding'] ?? 'pss';
   if (padding !== 'pss' && padding !== 'pkcs1') throw new UsageError('--rsa-padding must be pss or pkcs1');
   const d = defaultCeremony();
@@ -75,11 +76,15 @@ export async function initCommand(args: string[], io: Io): Promise<number> {
   }
   io.out(`Kyso CA initialized in ${config.dataDir} (${config.keys.backend} keys)\n`);
   for (const ca of result.cas) {
-    io.out(`  ${ca.role.padEnd(8)} ${ca.id}: ${ca.subject}\n           valid until ${ca.notAfter.toISOString()}\n           SHA-256 ${ca.fingerprint}\n`);
+    io.out(
+      `  ${ca.role.padEnd(8)} ${ca.id}: ${ca.subject}\n           valid until ${ca.notAfter.toISOString()}\n           SHA-256 ${ca.fingerprint}\n`,
+    );
   }
   for (const s of result.services) io.out(`  ${s.name.padEnd(8)} ${s.serial}: ${s.subject}\n`);
   if (result.passphraseFile) {
-    io.out(`The soft-key passphrase was written to ${result.passphraseFile}: keep a copy offline and restrict it.\n`);
+    io.out(
+      `The soft-key passphrase was written to ${result.passphraseFile}: keep a copy offline and restrict it.\n`,
+    );
   }
   return 0;
 }

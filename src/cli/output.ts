@@ -27,7 +27,9 @@ export function emit(io: Io, label: string, ders: Uint8Array[], opts: { out?: st
 
 /** Prints a value as JSON, one document per call. */
 export function printJson(io: Io, value: unknown): void {
-  io.out(`${JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v), 2)}\n`);
+  io.out(
+    `${JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v), 2)}\n`,
+  );
 }
 
 /** A progress reporter on the terminal, silent elsewhere. */

@@ -30,12 +30,15 @@ describe('ecdsaRawToDer', () => {
   test.each([
     ['prime256v1', 'sha256'],
     ['secp384r1', 'sha384'],
-  ])('converted %s signatures verify as DER (many, to hit short and sign-bit integers)', (namedCurve, hash) => {
-    const { privateKey, publicKey: key } = generateKeyPairSync('ec', { namedCurve });
-    const data = Buffer.from('kyso');
-    for (let i = 0; i < 1500; i++) {
-      const raw = sign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-      expect(verify(hash, data, { key, dsaEncoding: 'der' }, ecdsaRawToDer(raw))).toBe(true);
-    }
-  });
+  ])(
+    'converted %s signatures verify as DER (many, to hit short and sign-bit integers)',
+    (namedCurve, hash) => {
+      const { privateKey, publicKey: key } = generateKeyPairSync('ec', { namedCurve });
+      const data = Buffer.from('kyso');
+      for (let i = 0; i < 1500; i++) {
+        const raw = sign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+        expect(verify(hash, data, { key, dsaEncoding: 'der' }, ecdsaRawToDer(raw))).toBe(true);
+      }
+    },
+  );
 });

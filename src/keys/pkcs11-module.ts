@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import pkcs11js from 'pkcs11js';
 import { fromPkcs11, KeyError, pkcs11ReturnCode } from './errors.js';
 
@@ -37,7 +38,9 @@ function tagOf(pin: string): Buffer {
 }
 
 /** Loads (once per path and process) and leases the PKCS#11 library at `path`. */
-export function acquireModule(path: string): ModuleLease {
+export function acquireModule(module: string): ModuleLease {
+  // One instance per library file, however it is named: dlopen shares it anyway.
+  const path = canonical(module);
   let loaded = modules.get(path);
   if (!loaded) {
     const pkcs11 = new pkcs11js.PKCS11();
@@ -142,6 +145,14 @@ export function findToken(pkcs11: Pkcs11, label: string): TokenSlot {
 /** The slot number as the library's CK_SLOT_ID. */
 export function slotNumber(slot: Handle): number {
   return slot.length >= 8 ? Number(slot.readBigUInt64LE(0)) : slot.readUInt32LE(0);
+}
+
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function unpad(text: string): string {

@@ -131,7 +131,9 @@ describeSoftHsm('pkcs11 backend on SoftHSM2', () => {
             ])
             .map((a) => a.value[0]);
           expect(flags).toEqual([1, 0, 1, 1, 1, 1]);
-          expect(() => p11.C_GetAttributeValue(session, key, [{ type: secret }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
+          expect(() => p11.C_GetAttributeValue(session, key, [{ type: secret }])).toThrow(
+            /CKR_ATTRIBUTE_SENSITIVE/,
+          );
         }
       } finally {
         p11.C_CloseSession(session);
@@ -173,7 +175,9 @@ describeSoftHsm('pkcs11 backend on SoftHSM2', () => {
       expect((await rejection(backend.signer('pkcs11:nope', 'ECDSA-SHA256'))).code).toBe('key-not-found');
       expect((await rejection(backend.publicKey('pkcs11:nope'))).code).toBe('key-not-found');
       expect((await rejection(backend.signer('soft:guarded', 'ECDSA-SHA256'))).code).toBe('key-not-found');
-      expect((await rejection(backend.signer('pkcs11:guarded', 'RSA-PSS-SHA256'))).code).toBe('algorithm-mismatch');
+      expect((await rejection(backend.signer('pkcs11:guarded', 'RSA-PSS-SHA256'))).code).toBe(
+        'algorithm-mismatch',
+      );
       expect((await rejection(backend.signer('pkcs11:guarded-rsa', 'ECDSA-SHA256'))).code).toBe(
         'algorithm-mismatch',
       );

@@ -195,6 +195,14 @@ class Pkcs11KeyBackend implements KeyBackend {
             } as pkcs11js.RsaPSS,
           }
         : { mechanism: mechanisms.pkcs1 };
+    // Fail here, not on the CA's first issuance, if the token lacks the mechanism.
+    let signs: boolean;
+    try {
+      signs = (this.#p11.C_GetMechanismInfo(this.#slot, mechanism.mechanism).flags & ck.CKF_SIGN) !== 0;
+    } catch (error) {
+      throw fromPkcs11(error, `${algorithm} on this token`);
+    }
+    if (!signs) throw new KeyError('unsupported', `${algorithm}: the token cannot sign with this mechanism`);
     const length = ecdsa ? 2 * curveOf(spec).size : (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
     const p11 = this.#p11;
     const pool = this.#pool;

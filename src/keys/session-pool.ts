@@ -19,7 +19,7 @@ export class SessionPool {
     this.#pkcs11 = pkcs11;
     try {
       for (let i = 0; i < size; i++) {
-        // Read-write: key generation needs it, and a read-only session would block a later SO login.
+        // Read-write: key generation creates token objects.
         this.#sessions.push(pkcs11.C_OpenSession(slot, ck.CKF_SERIAL_SESSION | ck.CKF_RW_SESSION));
       }
     } catch (error) {
@@ -67,13 +67,10 @@ export class SessionPool {
 
   // Waiting callers are served even after close() began: they were accepted before it.
   #release(session: Handle): void {
-    const next = this.#waiting.shift();
-    if (next) {
-      next(session);
-      return;
-    }
     this.#busy--;
-    this.#idle.push(session);
+    const next = this.#waiting.shift();
+    if (next) next(session);
+    else this.#idle.push(session);
     if (this.#busy === 0) this.#drained?.();
   }
 

@@ -148,6 +148,18 @@ describe('soft backend: bad input', () => {
       expect((await rejection(backend.signer('soft:flip', 'ECDSA-SHA256'))).code).toBe('wrong-passphrase');
     });
 
+    test('one flipped bit anywhere in the file gives a KeyError, never a crash or a signer', async () => {
+      await backend.generateKey('bits', 'ec-p256');
+      const path = join(dir, 'bits.key.json');
+      const original = readFileSync(path);
+      for (let i = 0; i < 12; i++) {
+        const copy = Buffer.from(original);
+        copy[Math.floor((i * copy.length) / 12) + 3] ^= 0x04;
+        writeFileSync(path, copy);
+        expect(await rejection(backend.signer('soft:bits', 'ECDSA-SHA256'))).toBeInstanceOf(KeyError);
+      }
+    });
+
     test('a swapped public key in the header', async () => {
       await backend.generateKey('swap-a', 'ec-p256');
       const b = await backend.generateKey('swap-b', 'ec-p256');
@@ -162,7 +174,9 @@ describe('soft backend: bad input', () => {
     test('a key file copied under another label', async () => {
       await backend.generateKey('renamed-src', 'ec-p256');
       writeFileSync(join(dir, 'renamed-dst.key.json'), readFileSync(join(dir, 'renamed-src.key.json')));
-      expect((await rejection(backend.signer('soft:renamed-dst', 'ECDSA-SHA256'))).code).toBe('wrong-passphrase');
+      expect((await rejection(backend.signer('soft:renamed-dst', 'ECDSA-SHA256'))).code).toBe(
+        'wrong-passphrase',
+      );
     });
 
     test('a changed spec, truncated JSON and an absurd KDF cost', async () => {

@@ -11,7 +11,7 @@ import {
   scrypt,
   sign,
 } from 'node:crypto';
-import { link, mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
@@ -163,7 +163,7 @@ class SoftKeyBackend implements KeyBackend {
 
   async #exists(label: string): Promise<boolean> {
     try {
-      await (await open(this.#path(label), 'r')).close();
+      await stat(this.#path(label));
       return true;
     } catch (error) {
       if (errno(error) === 'ENOENT') return false;
@@ -291,7 +291,10 @@ function softSigner(
     publicKey,
     async sign(data: Uint8Array): Promise<Uint8Array> {
       if (isClosed()) throw new KeyError('device-error', 'the soft key backend is closed');
-      return sign(hash, data, options);
+      // The callback form signs on libuv's thread pool, leaving the main thread to the CA's other work.
+      return new Promise((resolve, reject) =>
+        sign(hash, data, options, (err, sig) => (err ? reject(err) : resolve(sig))),
+      );
     },
   });
 }

@@ -7,7 +7,12 @@ import { describe, test } from 'vitest';
 import { hashOf, type SignatureAlgorithm } from '../pki/algorithms.js';
 
 /** Checks a signature with node:crypto against the SPKI, the way a relying party would. */
-export function verifies(spki: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifies(
+  spki: Uint8Array,
+  algorithm: SignatureAlgorithm,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   const hash = hashOf(algorithm);
   const options = algorithm.startsWith('ECDSA')
@@ -40,7 +45,9 @@ export function opensslVerifies(
       : [];
     const args = ['dgst', `-${hash}`, '-verify', 'pub.pem', ...pss, '-signature', 'sig', 'data'];
     try {
-      return execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' }).trim() === 'Verified OK';
+      return (
+        execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' }).trim() === 'Verified OK'
+      );
     } catch {
       return false;
     }
@@ -78,7 +85,11 @@ export function describeSoftHsm(name: string, body: () => void): void {
 }
 
 /** A throw-away SoftHSM2 token directory, made this process's SOFTHSM2_CONF before the library loads. */
-export function tempSoftHsm(): { dir: string; initToken(label: string, soPin: string, pin: string): void; remove(): void } {
+export function tempSoftHsm(): {
+  dir: string;
+  initToken(label: string, soPin: string, pin: string): void;
+  remove(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'kyso-softhsm-'));
   const conf = join(dir, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
@@ -86,10 +97,14 @@ export function tempSoftHsm(): { dir: string; initToken(label: string, soPin: st
   return {
     dir,
     initToken(label, soPin, pin) {
-      execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin], {
-        env: { ...process.env, SOFTHSM2_CONF: conf },
-        stdio: 'ignore',
-      });
+      execFileSync(
+        'softhsm2-util',
+        ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin],
+        {
+          env: { ...process.env, SOFTHSM2_CONF: conf },
+          stdio: 'ignore',
+        },
+      );
     },
     remove() {
       rmSync(dir, { recursive: true, force: true });

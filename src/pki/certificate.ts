@@ -10,17 +10,21 @@ import {
   explicit,
   readBitString,
   readBoolean,
-  readOid,
   readSmallInt,
   readTime,
   sequence,
   TAG,
-  type Tlv,
   time,
   tlv,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
-import { type Extension, encodeExtension, readAuthorityKeyId, readGeneralNames } from './extensions.js';
+import {
+  type Extension,
+  encodeExtensions,
+  readAuthorityKeyId,
+  readExtensions,
+  readSubjectAltName,
+} from './extensions.js';
 import { type DistinguishedName, encodeName, readName } from './name.js';
 import { OID } from './oids.js';
 import { serialContent, serialToHex } from './serial.js';
@@ -52,22 +56,8 @@ function checkNameDer(der: Uint8Array, what: string): Uint8Array {
   return der;
 }
 
-/** Encodes the Extensions SEQUENCE, refusing an OID twice (RFC 5280 §4.2). */
-export function encodeExtensions(extensions: Extension[]): Uint8Array {
-  const seen = new Set<string>();
-  for (const e of extensions) {
-    if (seen.has(e.oid)) throw new PkiError('bad-extension', `extension ${e.oid} appears twice`);
-    seen.add(e.oid);
-  }
-  return sequence(...extensions.map(encodeExtension));
-}
-
 /** Wraps a to-be-signed structure with its algorithm and signature (certificates and CRLs). */
-export async function signStructure(
-  tbs: Uint8Array,
-  algId: Uint8Array,
-  sign: SignFunction,
-): Promise<Uint8Array> {
+async function signStructure(tbs: Uint8Array, algId: Uint8Array, sign: SignFunction): Promise<Uint8Array> {
   const signature = await sign(tbs);
   return sequence(tbs, algId, bitString(signature));
 }
@@ -113,30 +103,6 @@ export interface ParsedCertificate {
   authorityKeyId?: Uint8Array;
   isCa: boolean;
   emails: string[];
-}
-
-/** Reads an Extensions SEQUENCE, refusing duplicates. */
-export function readExtensions(buf: Uint8Array, t: Tlv): Extension[] {
-  const out: Extension[] = [];
-  const seen = new Set<string>();
-  for (const e of children(buf, expectTag(t, TAG.sequence, 'Extensions'))) {
-    const fields = children(buf, expectTag(e, TAG.sequence, 'Extension'));
-    const id = readOid(contentOf(buf, expectTag(fields[0], TAG.oid, 'extnID')));
-    let i = 1;
-    let critical = false;
-    if (fields[i]?.tag === TAG.boolean) critical = readBoolean(contentOf(buf, fields[i++]));
-    const value = contentOf(buf, expectTag(fields[i++], TAG.octetString, 'extnValue'));
-    if (fields.length !== i) throw new PkiError('malformed-der', `extension ${id}: unexpected fields`);
-    if (seen.has(id)) throw new PkiError('malformed-der', `extension ${id} appears twice`);
-    seen.add(id);
-    out.push({ oid: id, critical, value });
-  }
-  return out;
-}
-
-/** Reads the entries of a subjectAltName extension value. */
-export function sanEntries(value: Uint8Array) {
-  return readGeneralNames(value, expectTag(decodeDer(value, value.length), TAG.sequence, 'subjectAltName'));
 }
 
 /** Parses a certificate DER (bounded: 1 MiB by default); PkiError('malformed-certificate') if it is not one. */
@@ -189,7 +155,7 @@ export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): 
       isCa = first?.tag === TAG.boolean && readBoolean(contentOf(bc, first));
     }
     const emails = [
-      ...(san ? sanEntries(san) : []).filter((n) => n.type === 'email').map((n) => n.value),
+      ...(san ? readSubjectAltName(san) : []).filter((n) => n.type === 'email').map((n) => n.value),
       ...subject.filter((a) => a.type === 'E').map((a) => a.value),
     ];
     const serial = contentOf(der, serialT);

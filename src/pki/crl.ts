@@ -1,5 +1,5 @@
 import { type SignatureAlgorithm, signatureAlgorithmIdentifier } from './algorithms.js';
-import { encodeExtensions, readExtensions, type SignFunction } from './certificate.js';
+import type { SignFunction } from './certificate.js';
 import {
   bitString,
   bytesOf,
@@ -22,7 +22,14 @@ import {
   writeTime,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
-import { distributionPoint, type Extension, ext, readAuthorityKeyId } from './extensions.js';
+import {
+  distributionPoint,
+  type Extension,
+  encodeExtensions,
+  ext,
+  readAuthorityKeyId,
+  readExtensions,
+} from './extensions.js';
 import { OID } from './oids.js';
 import { REVOCATION_REASON_CODES, type RevocationReason, reasonFromCode } from './revocation.js';
 import { MAX_SERIAL_BYTES, serialToHex } from './serial.js';

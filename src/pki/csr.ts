@@ -1,5 +1,4 @@
-import { verifySignature } from './algorithms.js';
-import { readExtensions, sanEntries } from './certificate.js';
+import { verifySignature, verifySignatureAsync } from './algorithms.js';
 import {
   bytesOf,
   children,
@@ -12,6 +11,7 @@ import {
   TAG,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
+import { readExtensions, readSubjectAltName } from './extensions.js';
 import { type DistinguishedName, readName } from './name.js';
 import { OID } from './oids.js';
 import { fromPem } from './pem.js';
@@ -66,8 +66,31 @@ function csrDer(input: Uint8Array | string, maxBytes: number): Uint8Array {
 
 /** Parses a PKCS#10 request (PEM or DER, 64 KiB by default) and verifies its proof of possession. */
 export function parseCsr(input: Uint8Array | string, maxBytes = DEFAULT_MAX_BYTES): CertificationRequest {
+  const { csr, info, signature } = readCsr(input, maxBytes);
+  if (!verifySignature(csr.signatureAlgorithm, csr.publicKey, info, signature)) noPossession();
+  return csr;
+}
+
+/** parseCsr with the signature checked on libuv's thread pool: what the CA uses under load. */
+export async function parseCsrAsync(
+  input: Uint8Array | string,
+  maxBytes = DEFAULT_MAX_BYTES,
+): Promise<CertificationRequest> {
+  const { csr, info, signature } = readCsr(input, maxBytes);
+  if (!(await verifySignatureAsync(csr.signatureAlgorithm, csr.publicKey, info, signature))) noPossession();
+  return csr;
+}
+
+function noPossession(): never {
+  throw new PkiError(
+    'csr-signature-invalid',
+    'the request signature does not verify (no proof of possession)',
+  );
+}
+
+function readCsr(input: Uint8Array | string, maxBytes: number) {
   const der = csrDer(input, maxBytes);
-  const parsed = withCode('malformed-csr', 'certification request', () => {
+  return withCode('malformed-csr', 'certification request', () => {
     const [infoT, algT, sigT, extra] = children(
       der,
       expectTag(decodeDer(der, maxBytes), TAG.sequence, 'CertificationRequest'),
@@ -93,7 +116,7 @@ export function parseCsr(input: Uint8Array | string, maxBytes = DEFAULT_MAX_BYTE
         const [exts, others] = children(der, expectTag(valuesT, TAG.set, 'attribute values'));
         if (!exts || others) malformed('extensionRequest must hold one value');
         const san = readExtensions(der, exts).find((e) => e.oid === OID.subjectAltName);
-        for (const n of san ? sanEntries(san.value) : []) {
+        for (const n of san ? readSubjectAltName(san.value) : []) {
           if (n.type === 'email') emails.push(n.value);
           if (n.type === 'dns') dnsNames.push(n.value);
         }
@@ -109,11 +132,4 @@ export function parseCsr(input: Uint8Array | string, maxBytes = DEFAULT_MAX_BYTE
       csr: { der, subject, publicKey, signatureAlgorithm, emails: [...new Set(emails)], dnsNames },
     };
   });
-  const { csr } = parsed;
-  if (!verifySignature(csr.signatureAlgorithm, csr.publicKey, parsed.info, parsed.signature))
-    throw new PkiError(
-      'csr-signature-invalid',
-      'the request signature does not verify (no proof of possession)',
-    );
-  return csr;
 }

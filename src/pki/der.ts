@@ -74,19 +74,6 @@ export function tlvOf(tag: number, parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
 /** Encodes a SEQUENCE. */
 export function sequence(...parts: Uint8Array[]): Uint8Array {
   return tlvOf(TAG.sequence, parts);
@@ -98,7 +85,7 @@ export function setOf(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Byte-wise order with shorter-is-smaller, the DER SET OF order. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
@@ -118,7 +105,7 @@ export const DER_NULL = Uint8Array.of(TAG.null, 0);
 export const DER_TRUE = Uint8Array.of(TAG.boolean, 1, 0xff);
 
 /** Strips redundant leading zeros and adds one where the top bit would make the INTEGER negative. */
-export function positiveIntegerContent(magnitude: Uint8Array): Uint8Array {
+function positiveIntegerContent(magnitude: Uint8Array): Uint8Array {
   let i = 0;
   while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
   const body = magnitude.subarray(i);
@@ -132,7 +119,7 @@ export function positiveIntegerContent(magnitude: Uint8Array): Uint8Array {
 }
 
 /** Encodes a non-negative INTEGER from big-endian magnitude bytes. */
-export function integerFromBytes(magnitude: Uint8Array): Uint8Array {
+function integerFromBytes(magnitude: Uint8Array): Uint8Array {
   return tlv(TAG.integer, positiveIntegerContent(magnitude));
 }
 

@@ -15,6 +15,8 @@ import {
   octetString,
   oid,
   readAscii,
+  readBoolean,
+  readOid,
   sequence,
   TAG,
   type Tlv,
@@ -59,7 +61,7 @@ const KEY_USAGE_BITS: Record<KeyUsageName, number> = {
 const GENERAL_NAME_TAGS = { email: 0x81, dns: 0x82, uri: 0x86, ip: 0x87 } as const;
 
 /** Encodes an Extension SEQUENCE; DER omits critical when false. */
-export function encodeExtension(e: Extension): Uint8Array {
+function encodeExtension(e: Extension): Uint8Array {
   return e.critical
     ? sequence(oid(e.oid), DER_TRUE, octetString(e.value))
     : sequence(oid(e.oid), octetString(e.value));
@@ -95,7 +97,7 @@ function checkUri(value: string): string {
 }
 
 /** Encodes one GeneralName, checking its syntax. */
-export function encodeGeneralName(name: GeneralName): Uint8Array {
+function encodeGeneralName(name: GeneralName): Uint8Array {
   const { type, value } = name;
   switch (type) {
     case 'email': {
@@ -120,7 +122,7 @@ export function encodeGeneralName(name: GeneralName): Uint8Array {
 }
 
 /** Parses an IPv4 or IPv6 address to its 4 or 16 bytes. */
-export function parseIp(text: string): Uint8Array {
+function parseIp(text: string): Uint8Array {
   const v4 = (s: string): number[] | undefined => {
     const parts = s.split('.');
     if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) < 256))
@@ -174,7 +176,7 @@ function formatIp(b: Uint8Array): string {
 }
 
 /** Reads the email, DNS, URI and IP entries of a GeneralNames SEQUENCE, skipping other kinds. */
-export function readGeneralNames(buf: Uint8Array, names: Tlv): GeneralName[] {
+function readGeneralNames(buf: Uint8Array, names: Tlv): GeneralName[] {
   const out: GeneralName[] = [];
   for (const n of children(buf, names)) {
     const c = contentOf(buf, n);
@@ -191,6 +193,40 @@ const uris = (urls: string[]) =>
     0xa0,
     urls.map((value) => encodeGeneralName({ type: 'uri', value })),
   );
+
+/** Encodes the Extensions SEQUENCE, refusing an OID twice (RFC 5280 §4.2). */
+export function encodeExtensions(extensions: Extension[]): Uint8Array {
+  const seen = new Set<string>();
+  for (const e of extensions) {
+    if (seen.has(e.oid)) throw new PkiError('bad-extension', `extension ${e.oid} appears twice`);
+    seen.add(e.oid);
+  }
+  return sequence(...extensions.map(encodeExtension));
+}
+
+/** Reads an Extensions SEQUENCE, refusing duplicates. */
+export function readExtensions(buf: Uint8Array, t: Tlv): Extension[] {
+  const out: Extension[] = [];
+  const seen = new Set<string>();
+  for (const e of children(buf, expectTag(t, TAG.sequence, 'Extensions'))) {
+    const fields = children(buf, expectTag(e, TAG.sequence, 'Extension'));
+    const id = readOid(contentOf(buf, expectTag(fields[0], TAG.oid, 'extnID')));
+    let i = 1;
+    let critical = false;
+    if (fields[i]?.tag === TAG.boolean) critical = readBoolean(contentOf(buf, fields[i++]));
+    const value = contentOf(buf, expectTag(fields[i++], TAG.octetString, 'extnValue'));
+    if (fields.length !== i) throw new PkiError('malformed-der', `extension ${id}: unexpected fields`);
+    if (seen.has(id)) throw new PkiError('malformed-der', `extension ${id} appears twice`);
+    seen.add(id);
+    out.push({ oid: id, critical, value });
+  }
+  return out;
+}
+
+/** Reads the entries of a subjectAltName extension value. */
+export function readSubjectAltName(value: Uint8Array): GeneralName[] {
+  return readGeneralNames(value, expectTag(decodeDer(value, value.length), TAG.sequence, 'subjectAltName'));
+}
 
 /** A DistributionPoint with a fullName of URIs, shared by CRL distribution points and freshest CRL. */
 export function distributionPoint(urls: string[]): Uint8Array {

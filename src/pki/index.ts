@@ -12,6 +12,7 @@ export {
   type SignatureAlgorithm,
   signatureAlgorithmIdentifier,
   verifySignature,
+  verifySignatureAsync,
 } from './algorithms.js';
 export {
   buildCertificate,
@@ -22,7 +23,7 @@ export {
   type SignFunction,
 } from './certificate.js';
 export { buildCrl, type CrlEntry, type CrlTemplate, type ParsedCrl, parseCrl } from './crl.js';
-export { type CertificationRequest, parseCsr } from './csr.js';
+export { type CertificationRequest, parseCsr, parseCsrAsync } from './csr.js';
 export { PkiError } from './errors.js';
 export { type Extension, ext, type GeneralName, type KeyUsageName, keyIdentifier } from './extensions.js';
 export {

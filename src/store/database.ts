@@ -18,11 +18,17 @@ export interface OpenedDatabase {
 }
 
 /** Opens (and, with `create`, creates) the database and applies pending migrations. */
-export async function openDatabase(config: DatabaseConfig, options: { create: boolean }): Promise<OpenedDatabase> {
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: { create: boolean },
+): Promise<OpenedDatabase> {
   if (config.kind === 'sqlite') {
     if (!existsSync(config.file)) {
       if (!options.create) {
-        throw new StoreError('not-initialized', `no Kyso database at ${config.file}: run \`kyso init\` first`);
+        throw new StoreError(
+          'not-initialized',
+          `no Kyso database at ${config.file}: run \`kyso init\` first`,
+        );
       }
       mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
     }
@@ -36,7 +42,7 @@ export async function openDatabase(config: DatabaseConfig, options: { create: bo
       throw translateError(e);
     }
     const dialect: Dialect = { kind: 'sqlite', binary: 'blob', time: 'integer' };
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     await migrate(db, dialect).catch(async (e) => {
       await db.destroy();
       throw translateError(e);
@@ -56,6 +62,34 @@ export async function openDatabase(config: DatabaseConfig, options: { create: bo
   return { db, dialect };
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; SQLite's prepare costs as much as a small insert. Keep
+ * the most recently used statements (Kysely runs one query at a time per connection, so a
+ * cached statement is never in use twice).
+ */
+function withStatementCache(sqlite: SQLite.Database): Pick<SQLite.Database, 'prepare' | 'close'> {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(source: string) {
+      let stmt = cache.get(source);
+      if (stmt) {
+        cache.delete(source);
+      } else {
+        stmt = sqlite.prepare(source);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(source, stmt);
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      return sqlite.close();
+    },
+  } as Pick<SQLite.Database, 'prepare' | 'close'>;
+}
+
 /** Maps driver errors to StoreError; anything else passes through unchanged. */
 export function translateError(e: unknown): unknown {
   if (e instanceof StoreError) return e;
@@ -67,13 +101,22 @@ export function translateError(e: unknown): unknown {
   if (code.startsWith('SQLITE_CONSTRAINT') || code === '23505' || code === '23503' || code === '23514') {
     return new StoreError('conflict', `the change conflicts with stored data: ${err.message}`);
   }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR')) {
+  if (
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_IOERR' ||
+    code.startsWith('SQLITE_IOERR')
+  ) {
     return new StoreError('unavailable', `the database cannot be opened or written: ${err.message}`);
   }
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
     return new StoreError('unavailable', `the database file is damaged or not a database: ${err.message}`);
   }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '3D000', '28P01', '08006'].includes(code)) {
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '3D000', '28P01', '08006'].includes(
+      code,
+    )
+  ) {
     return new StoreError('unavailable', `the database server is unreachable: ${err.message}`);
   }
   if (err?.message && /timeout exceeded when trying to connect|Connection terminated/i.test(err.message)) {

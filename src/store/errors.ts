@@ -1,7 +1,13 @@
 /** A database failure, with a code callers can map to an exit status or an HTTP status. */
 export class StoreError extends Error {
   constructor(
-    readonly code: 'unavailable' | 'locked' | 'conflict' | 'not-found' | 'migration-failed' | 'not-initialized',
+    readonly code:
+      | 'unavailable'
+      | 'locked'
+      | 'conflict'
+      | 'not-found'
+      | 'migration-failed'
+      | 'not-initialized',
     message: string,
   ) {
     super(message);

@@ -12,6 +12,7 @@ export interface Dialect {
 function migrations(d: Dialect): Record<string, Migration> {
   return {
     '0001-ca-engine': {
+      // biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on the current schema
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('cas')
@@ -98,12 +99,21 @@ function migrations(d: Dialect): Record<string, Migration> {
 }
 
 /** Applies every pending migration; each runs in its own transaction. */
+// biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'kyso_migration', migrationLockTableName: 'kyso_migration_lock' });
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'kyso_migration',
+    migrationLockTableName: 'kyso_migration_lock',
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new StoreError('migration-failed', `database migration ${failed} failed: ${(error as Error).message ?? error}`);
+    throw new StoreError(
+      'migration-failed',
+      `database migration ${failed} failed: ${(error as Error).message ?? error}`,
+    );
   }
 }

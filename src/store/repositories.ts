@@ -1,5 +1,13 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { AuditRecord, CaRecord, CertificateQuery, CertificateRecord, CertificateStatus, CrlRecord, RevokedEntry } from './records.js';
+import type {
+  AuditRecord,
+  CaRecord,
+  CertificateQuery,
+  CertificateRecord,
+  CertificateStatus,
+  CrlRecord,
+  RevokedEntry,
+} from './records.js';
 import type { Database } from './schema.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -66,35 +74,22 @@ export class CertificateRepository {
 
   /** Stores a newly issued certificate; a duplicate serial is a conflict. */
   async insert(c: CertificateRecord): Promise<void> {
-    await this.q
-      .insertInto('certificates')
-      .values({
-        serial: c.serial,
-        ca_id: c.caId,
-        profile: c.profile,
-        status: c.status,
-        subject: c.subject,
-        common_name: c.commonName,
-        organization: c.organization,
-        email: c.email,
-        not_before: ms(c.notBefore),
-        not_after: ms(c.notAfter),
-        der: c.der,
-        fingerprint: c.fingerprint,
-        key_sha256: c.keySha256,
-        revoked_at: c.revokedAt && ms(c.revokedAt),
-        revocation_reason: c.revocationReason,
-        status_changed_at: ms(c.statusChangedAt),
-        renewed_from: c.renewedFrom,
-        replaced_by: c.replacedBy,
-        created_at: ms(c.createdAt),
-      })
-      .execute();
+    await this.insertMany([c]);
+  }
+
+  /** Stores several newly issued certificates with one statement. */
+  async insertMany(records: CertificateRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.q.insertInto('certificates').values(records.map(certificateRow)).execute();
   }
 
   /** One certificate by its serial (uppercase hex). */
   async get(serial: string): Promise<CertificateRecord | undefined> {
-    const row = await this.q.selectFrom('certificates').selectAll().where('serial', '=', serial).executeTakeFirst();
+    const row = await this.q
+      .selectFrom('certificates')
+      .selectAll()
+      .where('serial', '=', serial)
+      .executeTakeFirst();
     return row && toCertificate(row);
   }
 
@@ -123,7 +118,11 @@ export class CertificateRepository {
 
   /** Links a certificate to the one that replaced it (change of information). */
   async setReplacedBy(serial: string, replacement: string): Promise<void> {
-    await this.q.updateTable('certificates').set({ replaced_by: replacement }).where('serial', '=', serial).execute();
+    await this.q
+      .updateTable('certificates')
+      .set({ replaced_by: replacement })
+      .where('serial', '=', serial)
+      .execute();
   }
 
   /** Searches certificates by name, e-mail, organization or serial, newest first. */
@@ -135,7 +134,8 @@ export class CertificateRepository {
     if (query.status === 'expired') s = s.where('not_after', '<', now);
     else if (query.status === 'active') s = s.where('status', '=', 'active').where('not_after', '>=', now);
     else if (query.status) s = s.where('status', '=', query.status);
-    if (query.organization) s = s.where(sql`lower(organization)`, 'like', `%${escapeLike(query.organization.toLowerCase())}%`);
+    if (query.organization)
+      s = s.where(sql`lower(organization)`, 'like', `%${escapeLike(query.organization.toLowerCase())}%`);
     if (query.text) {
       const t = `%${escapeLike(query.text.toLowerCase())}%`;
       const serial = query.text.replace(/[:\s]/g, '').toUpperCase();
@@ -191,6 +191,30 @@ export class CertificateRepository {
       .stream(5000);
     for await (const r of stream) yield toRevoked(r);
   }
+}
+
+function certificateRow(c: CertificateRecord): Database['certificates'] {
+  return {
+    serial: c.serial,
+    ca_id: c.caId,
+    profile: c.profile,
+    status: c.status,
+    subject: c.subject,
+    common_name: c.commonName,
+    organization: c.organization,
+    email: c.email,
+    not_before: ms(c.notBefore),
+    not_after: ms(c.notAfter),
+    der: c.der,
+    fingerprint: c.fingerprint,
+    key_sha256: c.keySha256,
+    revoked_at: c.revokedAt && ms(c.revokedAt),
+    revocation_reason: c.revocationReason,
+    status_changed_at: ms(c.statusChangedAt),
+    renewed_from: c.renewedFrom,
+    replaced_by: c.replacedBy,
+    created_at: ms(c.createdAt),
+  };
 }
 
 function escapeLike(s: string): string {
@@ -301,40 +325,48 @@ export class AuditRepository {
 
   /** The last entry's sequence number and hash, as recorded in the head row. */
   async head(): Promise<{ seq: number; hash: string } | undefined> {
-    const row = await this.q.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+    const row = await this.q
+      .selectFrom('audit_head')
+      .select(['seq', 'hash'])
+      .where('id', '=', 1)
+      .executeTakeFirst();
     return row && { seq: Number(row.seq), hash: row.hash };
   }
 
   /**
-   * Appends an entry and moves the head, but only if the head is still `prevSeq`: two
-   * writers can never both extend the chain from the same entry.
+   * Appends entries (consecutive, in order) and moves the head, but only if the head is still
+   * the entry before the first: two writers can never both extend the chain from one entry.
    */
-  async append(entry: AuditRecord): Promise<boolean> {
-    const prevSeq = entry.seq - 1;
-    if (prevSeq === 0) {
+  async append(entries: AuditRecord[]): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (first.seq === 1) {
       // A racing first writer makes this a primary-key conflict, which aborts the transaction.
-      await this.q.insertInto('audit_head').values({ id: 1, seq: entry.seq, hash: entry.hash }).execute();
+      await this.q.insertInto('audit_head').values({ id: 1, seq: last.seq, hash: last.hash }).execute();
     } else {
       const moved = await this.q
         .updateTable('audit_head')
-        .set({ seq: entry.seq, hash: entry.hash })
+        .set({ seq: last.seq, hash: last.hash })
         .where('id', '=', 1)
-        .where('seq', '=', prevSeq)
+        .where('seq', '=', first.seq - 1)
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) return false;
     }
     await this.q
       .insertInto('audit_log')
-      .values({
-        seq: entry.seq,
-        at: ms(entry.at),
-        actor: entry.actor,
-        action: entry.action,
-        target: entry.target,
-        details: entry.details,
-        prev_hash: entry.prevHash,
-        hash: entry.hash,
-      })
+      .values(
+        entries.map((e) => ({
+          seq: e.seq,
+          at: ms(e.at),
+          actor: e.actor,
+          action: e.action,
+          target: e.target,
+          details: e.details,
+          prev_hash: e.prevHash,
+          hash: e.hash,
+        })),
+      )
       .execute();
     return true;
   }

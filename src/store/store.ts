@@ -2,7 +2,13 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { openDatabase, translateError } from './database.js';
 import type { Dialect } from './migrations.js';
-import { AuditRepository, CaRepository, CertificateRepository, CrlRepository, SettingRepository } from './repositories.js';
+import {
+  AuditRepository,
+  CaRepository,
+  CertificateRepository,
+  CrlRepository,
+  SettingRepository,
+} from './repositories.js';
 import type { Database } from './schema.js';
 
 /** The repositories, over either the whole database or one transaction. */

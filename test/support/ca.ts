@@ -1,14 +1,31 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CertificateAuthority, type CeremonyOptions, defaultCeremony, runCeremony } from '../../src/ca/index.js';
+import {
+  type CeremonyOptions,
+  CertificateAuthority,
+  defaultCeremony,
+  runCeremony,
+} from '../../src/ca/index.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { toPem } from '../../src/pki/index.js';
 import { freshPostgres, run, type TestDatabase } from './env.js';
 
-export type KeyKind = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-1024' | 'rsa-2048' | 'rsa-2048-pss' | 'ed25519';
+export type KeyKind =
+  | 'ec-p256'
+  | 'ec-p384'
+  | 'ec-p521'
+  | 'rsa-1024'
+  | 'rsa-2048'
+  | 'rsa-2048-pss'
+  | 'ed25519';
 
 /** A CSR made by `openssl req`, an independent tool, for a fresh key of the given kind. */
-export function opensslCsr(dir: string, name: string, kind: KeyKind, subj = '/C=VN/O=Kyso Test/CN=Test Subscriber'): { csr: string; key: string } {
+export function opensslCsr(
+  dir: string,
+  name: string,
+  kind: KeyKind,
+  subj = '/C=VN/O=Kyso Test/CN=Test Subscriber',
+): { csr: string; key: string } {
   const key = path.join(dir, `${name}.key`);
   const csr = path.join(dir, `${name}.csr`);
   const keyArgs: Record<KeyKind, string[]> = {
@@ -17,10 +34,30 @@ export function opensslCsr(dir: string, name: string, kind: KeyKind, subj = '/C=
     'ec-p521': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'],
     'rsa-1024': ['-newkey', 'rsa:1024'],
     'rsa-2048': ['-newkey', 'rsa:2048'],
-    'rsa-2048-pss': ['-newkey', 'rsa:2048', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'],
+    'rsa-2048-pss': [
+      '-newkey',
+      'rsa:2048',
+      '-sigopt',
+      'rsa_padding_mode:pss',
+      '-sigopt',
+      'rsa_pss_saltlen:32',
+    ],
     ed25519: ['-newkey', 'ed25519'],
   };
-  const r = run('openssl', ['req', '-new', ...keyArgs[kind], '-nodes', '-keyout', key, '-subj', subj, '-utf8', '-sha256', '-out', csr]);
+  const r = run('openssl', [
+    'req',
+    '-new',
+    ...keyArgs[kind],
+    '-nodes',
+    '-keyout',
+    key,
+    '-subj',
+    subj,
+    '-utf8',
+    '-sha256',
+    '-out',
+    csr,
+  ]);
   if (r.code !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
   return { csr, key };
 }
@@ -59,7 +96,11 @@ export async function testEnv(
 }
 
 /** Runs the key ceremony in `dir` and opens the CA. */
-export async function initTestCa(dir: string, env: NodeJS.ProcessEnv, options: Partial<CeremonyOptions> = {}): Promise<TestCa> {
+export async function initTestCa(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  options: Partial<CeremonyOptions> = {},
+): Promise<TestCa> {
   const config = loadConfig({ dataDir: path.join(dir, 'data'), env });
   await runCeremony(config, { ...defaultCeremony(), ...options });
   const ca = await CertificateAuthority.open(config);
@@ -72,7 +113,12 @@ export async function initTestCa(dir: string, env: NodeJS.ProcessEnv, options: P
 }
 
 /** Writes a DER certificate or CRL as PEM and returns its path. */
-export function writePem(dir: string, name: string, label: 'CERTIFICATE' | 'X509 CRL', der: Uint8Array): string {
+export function writePem(
+  dir: string,
+  name: string,
+  label: 'CERTIFICATE' | 'X509 CRL',
+  der: Uint8Array,
+): string {
   const file = path.join(dir, name);
   writeFileSync(file, toPem(label, der));
   return file;

@@ -32,9 +32,22 @@ export function toolMissing(...tools: string[]): string | undefined {
 }
 
 /** Runs a tool and returns its exit code and output, never throwing on a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; input?: string | Uint8Array; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, maxBuffer: 256 * 1024 * 1024 });
-  return { code: r.status ?? -1, stdout: r.stdout?.toString('utf8') ?? '', stderr: r.stderr?.toString('utf8') ?? '' };
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; input?: string | Uint8Array; env?: NodeJS.ProcessEnv } = {},
+) {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: opts.env ?? process.env,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout?.toString('utf8') ?? '',
+    stderr: r.stderr?.toString('utf8') ?? '',
+  };
 }
 
 /** A temporary directory removed by the returned function. */
@@ -54,7 +67,10 @@ export function testDatabases(): { db: TestDatabase; missing?: string }[] {
   const url = process.env.KYSO_TEST_DATABASE_URL;
   return [
     { db: { name: 'sqlite' } },
-    { db: { name: 'postgres', url }, missing: url ? undefined : 'KYSO_TEST_DATABASE_URL (a PostgreSQL server)' },
+    {
+      db: { name: 'postgres', url },
+      missing: url ? undefined : 'KYSO_TEST_DATABASE_URL (a PostgreSQL server)',
+    },
   ];
 }
 
@@ -90,13 +106,29 @@ export function softHsmMissing(): string | undefined {
  * A throw-away SoftHSM2 token directory, set as this process's SOFTHSM2_CONF (before the
  * PKCS#11 library loads), with one initialized token.
  */
-export function softHsmToken(label = 'kyso-test'): { module: string; label: string; pin: string; soPin: string; remove(): void } {
+export function softHsmToken(label = 'kyso-test'): {
+  module: string;
+  label: string;
+  pin: string;
+  soPin: string;
+  remove(): void;
+} {
   const dir = mkdtempSync(path.join(tmpdir(), 'kyso-softhsm-'));
   const conf = path.join(dir, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
   process.env.SOFTHSM2_CONF = conf;
   const pin = '123456';
   const soPin = '12345678';
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin], { stdio: 'ignore' });
-  return { module: SOFTHSM_MODULE, label, pin, soPin, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  execFileSync(
+    'softhsm2-util',
+    ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin],
+    { stdio: 'ignore' },
+  );
+  return {
+    module: SOFTHSM_MODULE,
+    label,
+    pin,
+    soPin,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
