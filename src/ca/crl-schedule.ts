@@ -1,0 +1,77 @@
+import type { CertificateAuthority } from './authority.js';
+import { issueCrl } from './crl.js';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+export interface CrlScheduleEvents {
+  issued?(crl: { caId: string; number: number; delta: boolean; entries: number }): void;
+  failed?(caId: string, error: unknown): void;
+}
+
+/**
+ * Keeps every active CA's CRLs fresh: a full CRL when the last one is older than the full
+ * interval (or half its validity, whichever is sooner), a delta when the last delta is older
+ * than the delta interval. It looks at what is stored, so a restart picks up where it left.
+ */
+export class CrlSchedule {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly authority: CertificateAuthority,
+    private readonly events: CrlScheduleEvents = {},
+    private readonly checkEveryMs = MINUTE,
+  ) {}
+
+  /** Checks now, then every `checkEveryMs`. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.runOnce(), this.checkEveryMs);
+    this.timer.unref();
+    void this.runOnce();
+  }
+
+  /** Stops the timer and waits for a run under way. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Issues whatever CRLs are due now; one run at a time. */
+  runOnce(now: Date = new Date()): Promise<void> {
+    if (!this.running) {
+      this.running = this.due(now).finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async due(now: Date): Promise<void> {
+    const { crl } = this.authority.config;
+    const fullEvery = Math.min(crl.fullIntervalHours, crl.validityHours / 2) * HOUR;
+    const deltaEvery = Math.min(crl.deltaIntervalMinutes * MINUTE, (crl.deltaValidityHours / 2) * HOUR);
+    for (const ca of await this.authority.store.cas.list()) {
+      if (ca.status !== 'active') continue;
+      try {
+        const full = await this.authority.store.crls.latest(ca.id, 'full');
+        if (!full || now.getTime() - full.thisUpdate.getTime() >= fullEvery) {
+          await this.issue(ca.id, false);
+          continue;
+        }
+        const delta = await this.authority.store.crls.latest(ca.id, 'delta');
+        const lastDelta = delta && delta.number > full.number ? delta.thisUpdate : full.thisUpdate;
+        if (now.getTime() - lastDelta.getTime() >= deltaEvery) await this.issue(ca.id, true);
+      } catch (e) {
+        this.events.failed?.(ca.id, e);
+      }
+    }
+  }
+
+  private async issue(caId: string, delta: boolean): Promise<void> {
+    const crl = await issueCrl(this.authority, { caId, delta, actor: 'system:crl-schedule' });
+    this.events.issued?.({ caId, number: crl.number, delta, entries: crl.entries });
+  }
+}
