@@ -81,6 +81,19 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
     expect(audit.stdout).toMatch(/audit log intact: \d+ entries/);
   });
 
+  test('bulk issues one certificate per CSR and names the ones it refused', () => {
+    const dir = file('bulk');
+    run('mkdir', ['-p', dir]);
+    for (const i of [1, 2, 3]) opensslCsr(dir, `p${i}`, 'ec-p256', `/C=VN/O=Sở Nội vụ/CN=Cán bộ ${i}`);
+    writeFileSync(path.join(dir, 'broken.csr'), 'junk');
+    const r = kyso(['cert', 'bulk', '--data', data, '--dir', dir, '--profile', 'individual', '--out-dir', file('bulk-out'), '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.issued.map((c: { subject: string }) => c.subject).sort()).toEqual([1, 2, 3].map((i) => `C=VN, O=Sở Nội vụ, CN=Cán bộ ${i}`));
+    expect(out.failed).toEqual([expect.stringMatching(/^broken.csr: /)]);
+    expect(run('openssl', ['verify', '-CAfile', file('root.pem'), '-untrusted', file('chain.pem'), file('bulk-out/p2.pem')]).code).toBe(0);
+  });
+
   test('bad input: one line on stderr and a non-zero exit, nothing stored', () => {
     const before = kyso(['cert', 'list', '--data', data, '--json']).stdout;
     writeFileSync(file('garbage.csr'), 'this is not a CSR');

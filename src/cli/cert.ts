@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CertificateAuthority } from '../ca/index.js';
 import { type GeneralName, parseRevocationReason } from '../pki/index.js';
 import type { CertificateRecord } from '../store/index.js';
 import { intOption, parseArgs } from './args.js';
 import { cliActor, withAuthority } from './context.js';
 import { UsageError } from './errors.js';
-import { emit, type Io, printJson } from './output.js';
+import { emit, type Io, printJson, progress } from './output.js';
 
 export const CERT_HELP = `kyso cert COMMAND
   issue --csr FILE --profile NAME [--subject DN] [--days N] [--san dns:NAME|email:ADDR|uri:URL|ip:ADDR]… [--out FILE] [--der]
@@ -16,6 +17,7 @@ export const CERT_HELP = `kyso cert COMMAND
   release SERIAL
   show SERIAL [--out FILE] [--der]
   list [--status active|hold|revoked|expired] [--profile NAME] [--q TEXT] [--org TEXT] [--limit N]
+  bulk --dir DIR --profile NAME --out-dir DIR [--days N]   one certificate per DIR/*.csr (its own subject)
 Profiles: individual, organization, device, tsa, ocsp, subca. SERIAL is hex as \`openssl x509 -serial\` prints it.`;
 
 const OUTPUT = { out: { type: 'string' }, der: { type: 'boolean' } } as const;
@@ -38,6 +40,8 @@ export async function certCommand(args: string[], io: Io): Promise<number> {
       return show(rest, io);
     case 'list':
       return list(rest, io);
+    case 'bulk':
+      return bulk(rest, io);
     case undefined:
     case '--help':
     case '-h':
@@ -262,5 +266,53 @@ async function list(args: string[], io: Io): Promise<number> {
       );
     }
     return 0;
+  });
+}
+
+async function bulk(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs(
+    args,
+    { dir: { type: 'string' }, profile: { type: 'string' }, 'out-dir': { type: 'string' }, days: { type: 'string' } },
+    { min: 0, max: 0, usage: 'kyso cert bulk --dir DIR --profile NAME --out-dir DIR [--days N]' },
+  );
+  if (!values.dir || !values.profile || !values['out-dir']) throw new UsageError('kyso cert bulk needs --dir, --profile and --out-dir');
+  let names: string[];
+  try {
+    names = readdirSync(values.dir).filter((n) => n.endsWith('.csr')).sort();
+  } catch (e) {
+    throw new UsageError(`cannot read the directory ${values.dir}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  const outDir = values['out-dir'];
+  mkdirSync(outDir, { recursive: true });
+  const days = intOption(values.days, 'days');
+  return withAuthority(values.data, async (ca) => {
+    const bar = progress(io, `certificates issued of ${names.length}`);
+    let done = 0;
+    const failed: string[] = [];
+    const issued: ReturnType<typeof summary>[] = [];
+    let next = 0;
+    // A few in flight at once: the CA batches their writes.
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < names.length) {
+          const name = names[next++];
+          try {
+            const record = await ca.issue({ csr: readFileSync(path.join(values.dir!, name)), profile: values.profile!, days, actor: cliActor() });
+            emit(io, 'CERTIFICATE', [record.der], { out: path.join(outDir, name.replace(/\.csr$/, '.pem')) });
+            issued.push(summary(record));
+          } catch (e) {
+            failed.push(`${name}: ${(e as Error).message}`);
+          }
+          bar.tick(++done);
+        }
+      }),
+    );
+    bar.done();
+    if (values.json) printJson(io, { issued, failed });
+    else {
+      for (const f of failed) io.err(`kyso: ${f}\n`);
+      io.out(`${issued.length} issued, ${failed.length} failed; certificates in ${outDir}\n`);
+    }
+    return failed.length ? 1 : 0;
   });
 }
