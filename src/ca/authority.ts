@@ -79,6 +79,9 @@ export interface Issuer {
   fixed: Extension[];
 }
 
+/** Told after a certificate's status change is committed (the OCSP cache listens). */
+export type StatusListener = (change: { serial: string; caId: string; status: CertificateRecord['status'] }) => void;
+
 /** URLs under the public base URL that certificates point to. */
 export function publicUrls(base: string, caId: string) {
   return {
@@ -96,6 +99,7 @@ export class CertificateAuthority {
   private readonly batch = new IssueBatch((fn) => this.transaction(fn), this.audit);
   private keys?: Promise<KeyBackend>;
   private readonly issuers = new Map<string, Issuer>();
+  private readonly statusListeners: StatusListener[] = [];
 
   private constructor(
     readonly config: Config,
@@ -103,6 +107,15 @@ export class CertificateAuthority {
     private readonly ownsStore: boolean,
   ) {
     this.profiles = resolveProfiles(config.profiles);
+  }
+
+  /** Calls `listener` after each committed revocation, hold, release or supersession. */
+  onStatusChange(listener: StatusListener): void {
+    this.statusListeners.push(listener);
+  }
+
+  private statusChanged(serial: string, caId: string, status: CertificateRecord['status']): void {
+    for (const l of this.statusListeners) l({ serial, caId, status });
   }
 
   /** Opens an initialized CA; the key backend is opened on the first signature. */
@@ -398,6 +411,7 @@ export class CertificateAuthority {
         details: { caId: record.caId, from: record.status, to, reason: change.reason },
       });
     });
+    this.statusChanged(record.serial, record.caId, to);
     return { ...record, status: to, revokedAt, revocationReason: change.reason, statusChangedAt: at };
   }
 
@@ -507,8 +521,10 @@ export class CertificateAuthority {
                 `certificate ${replaces.serial} changed status meanwhile`,
               );
             await tx.certificates.setReplacedBy(replaces.serial, record.serial);
+            await tx.ocspResponses.forget(replaces.serial);
             await this.audit.append(tx, event);
           });
+          this.statusChanged(replaces.serial, replaces.caId, 'revoked');
         }
         return record;
       } catch (e) {

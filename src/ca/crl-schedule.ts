@@ -17,6 +17,7 @@ export interface CrlScheduleEvents {
 export class CrlSchedule {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private readonly pendingDeltas = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly authority: CertificateAuthority,
@@ -36,7 +37,24 @@ export class CrlSchedule {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    for (const t of this.pendingDeltas.values()) clearTimeout(t);
+    this.pendingDeltas.clear();
     await this.running;
+  }
+
+  /**
+   * A delta CRL for `caId` shortly: a revocation should not wait for the schedule. Changes that
+   * come close together share one delta.
+   */
+  soon(caId: string, delayMs = 2000): void {
+    if (this.pendingDeltas.has(caId)) return;
+    const t = setTimeout(() => {
+      this.pendingDeltas.delete(caId);
+      const run = (this.running ?? Promise.resolve()).then(() => this.issue(caId, true));
+      run.catch((e) => this.events.failed?.(caId, e));
+    }, delayMs);
+    t.unref();
+    this.pendingDeltas.set(caId, t);
   }
 
   /** Issues whatever CRLs are due now; one run at a time. */

@@ -7,6 +7,7 @@ export {
   publicUrls,
   type RenewRequest,
   type RevokeRequest,
+  type StatusListener,
 } from './authority.js';
 export { type CeremonyOptions, type CeremonyResult, defaultCeremony, runCeremony } from './ceremony.js';
 export { type CrlRequest, type IssuedCrl, issueCrl } from './crl.js';

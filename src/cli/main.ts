@@ -5,6 +5,7 @@ import { CRL_HELP, crlCommand } from './crl.js';
 import { describeError, UsageError } from './errors.js';
 import { INIT_HELP, initCommand } from './init.js';
 import { type Io, processIo } from './output.js';
+import { SERVE_HELP, serveCommand } from './serve.js';
 
 const HELP = `kyso: the Kyso certification authority and document-signing platform
 
@@ -16,6 +17,8 @@ ${CRL_HELP}
 
 ${CA_HELP}
 
+${SERVE_HELP}
+
 kyso audit verify: checks the hash-chained audit log
 
 Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
@@ -26,6 +29,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   crl: crlCommand,
   ca: caCommand,
   audit: auditCommand,
+  serve: serveCommand,
 };
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */

@@ -25,6 +25,8 @@ import {
   TAG,
   type Tlv,
   tlv,
+  tlvSize,
+  writeHeader,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
 import { OID } from './oids.js';
@@ -97,7 +99,6 @@ export interface ParsedSigner {
   unsignedAttributes: Map<string, Uint8Array[]>;
 }
 
-const HASH_OIDS: Record<HashName, string> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
 const HASH_NAMES: Record<string, HashName> = {
   [OID.sha256]: 'sha256',
   [OID.sha384]: 'sha384',
@@ -110,10 +111,13 @@ const RSA_PKCS1_IDS: Record<HashName, string> = {
   sha512: OID.sha512WithRsa,
 };
 
-/** A SHA-2 AlgorithmIdentifier with absent parameters, as RFC 5754 prefers. */
-export function digestAlgorithmIdentifier(hash: HashName): Uint8Array {
-  return sequence(oid(HASH_OIDS[hash]));
-}
+/** SHA-2 AlgorithmIdentifiers with absent parameters, as RFC 5754 prefers. */
+const DIGEST_ALGORITHMS: Record<HashName, Uint8Array> = {
+  sha256: sequence(oid(OID.sha256)),
+  sha384: sequence(oid(OID.sha384)),
+  sha512: sequence(oid(OID.sha512)),
+};
+const RSA_ENCRYPTION = sequence(oid(OID.rsaEncryption), DER_NULL);
 
 /** The hash name for an OID Kyso accepts in CMS and TSP, or undefined. */
 export function hashNameOf(dotted: string): HashName | undefined {
@@ -122,8 +126,10 @@ export function hashNameOf(dotted: string): HashName | undefined {
 
 /** The name itself when it is a hash Kyso accepts, else undefined. */
 function knownHash(name: string): HashName | undefined {
-  return Object.hasOwn(HASH_OIDS, name) ? (name as HashName) : undefined;
+  return Object.hasOwn(DIGEST_ALGORITHMS, name) ? (name as HashName) : undefined;
 }
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 function badInput(message: string): never {
   throw new PkiError('bad-cms-input', message);
@@ -138,13 +144,6 @@ function encodeAttribute(a: CmsAttribute): Uint8Array {
   return sequence(oid(a.oid), setOf(a.values));
 }
 
-/** A DER SET OF under an implicit context tag (certificates [0], crls [1], attributes). */
-function implicitSetOf(n: number, parts: Uint8Array[]): Uint8Array {
-  const out = setOf(parts);
-  out[0] = 0xa0 | n;
-  return out;
-}
-
 function checkUnique(attrs: CmsAttribute[], reserved: string[], what: string): void {
   const seen = new Set(reserved);
   for (const a of attrs) {
@@ -155,9 +154,7 @@ function checkUnique(attrs: CmsAttribute[], reserved: string[], what: string): v
 
 /** The CMS signatureAlgorithm: rsaEncryption for PKCS#1 v1.5 as OpenSSL writes it, else the X.509 one. */
 function cmsSignatureAlgorithm(alg: SignatureAlgorithm): Uint8Array {
-  return alg.startsWith('RSA-PKCS1')
-    ? sequence(oid(OID.rsaEncryption), DER_NULL)
-    : signatureAlgorithmIdentifier(alg);
+  return alg.startsWith('RSA-PKCS1') ? RSA_ENCRYPTION : signatureAlgorithmIdentifier(alg);
 }
 
 /** The digest that messageDigest carries: of the content, or the one given for detached content. */
@@ -172,12 +169,51 @@ function contentDigestOf(input: SignedDataInput, hash: HashName): Uint8Array {
   return input.contentDigest;
 }
 
+/** A DER value still to be written: bytes, or a constructed TLV over parts. */
+export type DerTree = Uint8Array | Constructed;
+type Constructed = { tag: number; parts: DerTree[] };
+
+function contentLength(t: Constructed): number {
+  let n = 0;
+  for (const p of t.parts) n += p instanceof Uint8Array ? p.length : tlvSize(contentLength(p));
+  return n;
+}
+
+function writeTree(out: Uint8Array, pos: number, t: DerTree): number {
+  if (t instanceof Uint8Array) {
+    out.set(t, pos);
+    return pos + t.length;
+  }
+  let at = writeHeader(out, pos, t.tag, contentLength(t));
+  for (const p of t.parts) at = writeTree(out, at, p);
+  return at;
+}
+
+/** Encodes a tree in one allocation: nesting certificates and content copies them once, not per level. */
+export function encodeTree(t: DerTree): Uint8Array {
+  if (t instanceof Uint8Array) return t;
+  const out = new Uint8Array(tlvSize(contentLength(t)));
+  writeTree(out, 0, t);
+  return out;
+}
+
+/** Bytes in DER SET OF order, for a set written as a tree. */
+const derSorted = (parts: Uint8Array[]) => [...parts].sort(Buffer.compare);
+
+const VERSION_1 = integer(1);
+const VERSION_3 = integer(3);
+
 /** Builds and signs a ContentInfo(SignedData) with one signer and DER-sorted signed attributes. */
 export async function buildSignedData(input: SignedDataInput): Promise<Uint8Array> {
+  return encodeTree(await signedDataTree(input));
+}
+
+/** buildSignedData, unencoded, so a TimeStampResp can wrap the token without copying it. */
+export async function signedDataTree(input: SignedDataInput): Promise<DerTree> {
   const { signer } = input;
-  const cert = withCode('bad-cms-input', 'signer certificate', () => parseCertificate(signer.certificate));
+  const cert = factsOf(signer.certificate);
   const hash = hashOf(signer.signatureAlgorithm);
-  const digestAlg = digestAlgorithmIdentifier(hash);
+  const digestAlg = DIGEST_ALGORITHMS[hash];
   checkUnique(input.signedAttributes, [CMS_OID.contentType, CMS_OID.messageDigest], 'signed');
   checkUnique(input.unsignedAttributes ?? [], [], 'unsigned');
   const signedAttrs = setOf([
@@ -185,46 +221,79 @@ export async function buildSignedData(input: SignedDataInput): Promise<Uint8Arra
     encodeAttribute({ oid: CMS_OID.messageDigest, values: [octetString(contentDigestOf(input, hash))] }),
     ...input.signedAttributes.map(encodeAttribute),
   ]);
-  // The signature covers the SET OF; SignerInfo carries the same bytes under [0].
+  // The signature covers the SET OF; SignerInfo carries the same contents under [0].
   const signature = await signer.sign(signedAttrs);
-  const taggedAttrs = Uint8Array.from(signedAttrs);
-  taggedAttrs[0] = 0xa0;
-  const signerInfo = [
-    integer(1),
-    sequence(cert.issuerDer, tlv(TAG.integer, cert.serial)),
+  const signerInfo: DerTree[] = [
+    VERSION_1,
+    cert.issuerAndSerial,
     digestAlg,
-    taggedAttrs,
+    { tag: 0xa0, parts: [contentOf(signedAttrs, readTlv(signedAttrs, 0, signedAttrs.length, 0))] },
     cmsSignatureAlgorithm(signer.signatureAlgorithm),
     octetString(signature),
   ];
   if (input.unsignedAttributes?.length)
-    signerInfo.push(implicitSetOf(1, input.unsignedAttributes.map(encodeAttribute)));
-  const encap =
-    input.content === undefined
-      ? sequence(oid(input.contentType))
-      : sequence(oid(input.contentType), explicit(0, octetString(input.content)));
+    signerInfo.push({ tag: 0xa1, parts: derSorted(input.unsignedAttributes.map(encodeAttribute)) });
+  const encap: DerTree[] = [oid(input.contentType)];
+  if (input.content !== undefined)
+    encap.push({ tag: 0xa0, parts: [{ tag: TAG.octetString, parts: [input.content] }] });
   // RFC 5652 §5.1: version 3 for content other than id-data, else 1 (no attribute certificates here).
-  const fields = [integer(input.contentType === CMS_OID.data ? 1 : 3), setOf([digestAlg]), encap];
-  if (input.certificates?.length) fields.push(implicitSetOf(0, input.certificates));
-  if (input.crls?.length) fields.push(implicitSetOf(1, input.crls));
-  fields.push(setOf([sequence(...signerInfo)]));
-  return sequence(oid(CMS_OID.signedData), explicit(0, sequence(...fields)));
+  const fields: DerTree[] = [
+    input.contentType === CMS_OID.data ? VERSION_1 : VERSION_3,
+    setOf([digestAlg]),
+    { tag: TAG.sequence, parts: encap },
+  ];
+  if (input.certificates?.length) fields.push({ tag: 0xa0, parts: derSorted(input.certificates) });
+  if (input.crls?.length) fields.push({ tag: 0xa1, parts: derSorted(input.crls) });
+  fields.push({ tag: TAG.set, parts: [{ tag: TAG.sequence, parts: signerInfo }] });
+  return {
+    tag: TAG.sequence,
+    parts: [oid(CMS_OID.signedData), { tag: 0xa0, parts: [{ tag: TAG.sequence, parts: fields }] }],
+  };
 }
 
-/** IssuerSerial for ESS: the certificate's issuer as a directoryName and its serial number. */
-function issuerSerial(cert: ParsedCertificate): Uint8Array {
-  return sequence(sequence(explicit(4, cert.issuerDer)), tlv(TAG.integer, cert.serial));
+/** What signing needs from a signer certificate, derived once per certificate. */
+interface CertificateFacts {
+  der: Uint8Array;
+  issuerAndSerial: Uint8Array;
+  /** ESS IssuerSerial: the issuer as a directoryName and the serial number. */
+  issuerSerial: Uint8Array;
+  hashes: Map<HashName, Uint8Array>;
+}
+
+const certificateFacts = new WeakMap<Uint8Array, CertificateFacts>();
+
+/**
+ * The facts for a certificate buffer. A TSA signs with one certificate all day and parsing it was a third
+ * of the cost of a token, so they are cached per buffer and re-checked against a copy in case it changed.
+ */
+function factsOf(cert: Uint8Array): CertificateFacts {
+  const known = certificateFacts.get(cert);
+  if (known && sameBytes(known.der, cert)) return known;
+  const parsed = parseCertificate(cert);
+  const serial = tlv(TAG.integer, parsed.serial);
+  const facts = {
+    der: Uint8Array.from(cert),
+    issuerAndSerial: sequence(parsed.issuerDer, serial),
+    issuerSerial: sequence(sequence(explicit(4, parsed.issuerDer)), serial),
+    hashes: new Map<HashName, Uint8Array>(),
+  };
+  certificateFacts.set(cert, facts);
+  return facts;
 }
 
 /** The signingCertificateV2 attribute (RFC 5035) naming one certificate by hash and issuerSerial. */
 export function signingCertificateV2(cert: Uint8Array, hash: HashName = 'sha256'): CmsAttribute {
-  const parsed = withCode('bad-cms-input', 'signing certificate', () => parseCertificate(cert));
-  const certHash = octetString(createHash(hash).update(cert).digest());
+  const facts = factsOf(cert);
+  let digest = facts.hashes.get(hash);
+  if (!digest) {
+    digest = createHash(hash).update(cert).digest();
+    facts.hashes.set(hash, digest);
+  }
   // hashAlgorithm DEFAULT id-sha256: DER leaves it out.
   const id =
     hash === 'sha256'
-      ? sequence(certHash, issuerSerial(parsed))
-      : sequence(digestAlgorithmIdentifier(hash), certHash, issuerSerial(parsed));
+      ? sequence(octetString(digest), facts.issuerSerial)
+      : sequence(DIGEST_ALGORITHMS[hash], octetString(digest), facts.issuerSerial);
   return { oid: CMS_OID.signingCertificateV2, values: [sequence(sequence(id))] };
 }
 
@@ -388,8 +457,6 @@ export interface SignerVerificationOptions {
   contentDigest?: Uint8Array;
   certificates?: Uint8Array[];
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 /** The certificate a signer names, among the embedded ones and those given. */
 function findSignerCertificate(

@@ -22,6 +22,20 @@ export {
   parseCertificate,
   type SignFunction,
 } from './certificate.js';
+export {
+  buildSignedData,
+  CMS_OID,
+  type CmsAttribute,
+  type ParsedSignedData,
+  type ParsedSigner,
+  parseSignedData,
+  type SignedDataInput,
+  type SignerInput,
+  type SignerVerification,
+  type SignerVerificationOptions,
+  signingCertificateV2,
+  verifySigner,
+} from './cms.js';
 export { buildCrl, type CrlEntry, type CrlTemplate, type ParsedCrl, parseCrl } from './crl.js';
 export { type CertificationRequest, parseCsr, parseCsrAsync } from './csr.js';
 export { PkiError } from './errors.js';
@@ -34,7 +48,40 @@ export {
   type NameAttribute,
   parseName,
 } from './name.js';
+export {
+  buildOcspRequest,
+  buildOcspResponse,
+  type CertIdHash,
+  issuerHashes,
+  type OcspCertId,
+  type OcspCertStatus,
+  type OcspRequest,
+  type OcspResponseInput,
+  type OcspResponseStatus,
+  ocspCertId,
+  ocspErrorResponse,
+  type ParsedOcspResponse,
+  parseOcspRequest,
+  parseOcspResponse,
+  type SingleResponseInput,
+} from './ocsp.js';
 export { OID } from './oids.js';
 export { fromPem, toPem } from './pem.js';
 export { parseRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from './revocation.js';
 export { randomSerial, serialFromHex, serialToHex } from './serial.js';
+export {
+  buildTimeStampRequest,
+  buildTimeStampResponse,
+  buildTimeStampToken,
+  type ParsedTimeStampResponse,
+  type PkiFailure,
+  parseTimeStampRequest,
+  parseTimeStampResponse,
+  parseTimeStampToken,
+  type TimeStampInfo,
+  type TimeStampRequest,
+  type TimeStampTokenInput,
+  timeStampRejection,
+  tsaCertificateProblem,
+  verifyTimeStampToken,
+} from './tsp.js';

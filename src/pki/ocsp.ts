@@ -12,6 +12,8 @@ import {
   octetString,
   oid,
   readBitString,
+  readBoolean,
+  readOid,
   readSmallInt,
   readTime,
   readTlv,
@@ -24,7 +26,6 @@ import {
   writeHeader,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
-import { type Extension, readExtensions } from './extensions.js';
 import { OID } from './oids.js';
 import { REVOCATION_REASON_CODES, type RevocationReason, reasonFromCode } from './revocation.js';
 import { serialToHex } from './serial.js';
@@ -235,8 +236,10 @@ function readCertId(buf: Uint8Array, t: Tlv): OcspCertId {
 
 // ---------------------------------------------------------------- requests
 
-/** Extensions a responder understands, so a critical one does not make the request unanswerable. */
+// Critical extensions Kyso understands; any other critical one makes a message unanswerable (RFC 6960 §4.4).
 const UNDERSTOOD = new Set<string>([OCSP_OID.nonce, OCSP_OID.acceptableResponses]);
+const NONCE_TYPE = oid(OCSP_OID.nonce);
+const NONCE_ID = NONCE_TYPE.subarray(2);
 
 /** Reads the nonce OCTET STRING inside an id-pkix-ocsp-nonce extnValue (RFC 9654 §2.1). */
 function readNonce(value: Uint8Array, max: number, code: string): Uint8Array {
@@ -246,10 +249,34 @@ function readNonce(value: Uint8Array, max: number, code: string): Uint8Array {
   return nonce;
 }
 
-/** Refuses critical extensions Kyso does not understand (RFC 6960 §4.4). */
-function checkCritical(extensions: Extension[]): void {
-  for (const e of extensions)
-    if (e.critical && !UNDERSTOOD.has(e.oid)) malformed(`unsupported critical extension ${e.oid}`);
+/**
+ * Checks an [n] EXPLICIT Extensions (no duplicates, no unknown critical ones) and returns the nonce's
+ * extnValue, if any. The nonce's OID is compared as bytes: the usual request decodes no OID at all.
+ */
+function scanExtensions(buf: Uint8Array, wrapper: Tlv, what: string): Uint8Array | undefined {
+  const list = children(buf, expectTag(onlyChild(buf, wrapper, what), TAG.sequence, 'Extensions'));
+  const seen = list.length > 1 ? new Set<string>() : undefined;
+  let nonce: Uint8Array | undefined;
+  for (const e of list) {
+    const f = children(buf, expectTag(e, TAG.sequence, 'Extension'));
+    const id = contentOf(buf, expectTag(f[0], TAG.oid, 'extnID'));
+    let i = 1;
+    let critical = false;
+    if (f[i]?.tag === TAG.boolean) critical = readBoolean(contentOf(buf, f[i++]));
+    const value = contentOf(buf, expectTag(f[i++], TAG.octetString, 'extnValue'));
+    if (i !== f.length) malformed('unexpected fields in Extension');
+    if (seen) {
+      const key = Buffer.from(id.buffer, id.byteOffset, id.length).toString('latin1');
+      if (seen.has(key)) malformed('an extension appears twice');
+      seen.add(key);
+    }
+    if (sameBytes(id, NONCE_ID)) nonce = value;
+    else {
+      const dotted = readOid(id);
+      if (critical && !UNDERSTOOD.has(dotted)) malformed(`unsupported critical extension ${dotted}`);
+    }
+  }
+  return nonce;
 }
 
 /** Reads an [n] EXPLICIT wrapper holding exactly one value. */
@@ -263,7 +290,7 @@ function onlyChild(buf: Uint8Array, t: Tlv, what: string): Tlv {
 function readRequest(buf: Uint8Array, t: Tlv): OcspCertId {
   const [certIdT, extsT, extra] = children(buf, expectTag(t, TAG.sequence, 'Request'));
   if (extra || (extsT && extsT.tag !== 0xa0)) malformed('unexpected fields in Request');
-  if (extsT) checkCritical(readExtensions(buf, onlyChild(buf, extsT, 'singleRequestExtensions')));
+  if (extsT) scanExtensions(buf, extsT, 'singleRequestExtensions');
   return readCertId(buf, certIdT);
 }
 
@@ -305,9 +332,7 @@ export function parseOcspRequest(
     const list = expectTag(f[i++], TAG.sequence, 'requestList');
     let nonce: Uint8Array | undefined;
     if (f[i]?.tag === 0xa2) {
-      const extensions = readExtensions(der, onlyChild(der, f[i++], 'requestExtensions'));
-      checkCritical(extensions);
-      const value = extensions.find((e) => e.oid === OCSP_OID.nonce)?.value;
+      const value = scanExtensions(der, f[i++], 'requestExtensions');
       if (value) nonce = readNonce(value, MAX_NONCE_BYTES, 'ocsp-nonce-too-long');
     }
     if (i !== f.length) malformed('unexpected fields in TBSRequest');
@@ -329,13 +354,6 @@ export function parseOcspRequest(
   });
 }
 
-/** A non-critical id-pkix-ocsp-nonce Extensions SEQUENCE around the nonce OCTET STRING. */
-function nonceExtensions(nonce: Uint8Array, code: string): Uint8Array {
-  if (nonce.length === 0 || nonce.length > MAX_NONCE_BYTES)
-    throw new PkiError(code, `a nonce must have 1 to ${MAX_NONCE_BYTES} bytes`);
-  return sequence(sequence(oid(OCSP_OID.nonce), octetString(octetString(nonce))));
-}
-
 /** Builds an unsigned OCSP request (for `kyso ocsp check`); SHA-1 CertIDs by default, as RFC 5019 asks. */
 export function buildOcspRequest(
   certIds: { issuer: ParsedCertificate; serial: Uint8Array }[],
@@ -353,7 +371,13 @@ export function buildOcspRequest(
     return sequence(ocspCertId(hash, h, serial).der);
   });
   const tbs = [tlvOf(TAG.sequence, requests)];
-  if (options.nonce !== undefined) tbs.push(explicit(2, nonceExtensions(options.nonce, 'bad-ocsp-request')));
+  const nonce = options.nonce;
+  if (nonce !== undefined) {
+    if (nonce.length === 0 || nonce.length > MAX_NONCE_BYTES)
+      throw new PkiError('bad-ocsp-request', `a nonce must have 1 to ${MAX_NONCE_BYTES} bytes`);
+    // requestExtensions [2] { Extension { id-pkix-ocsp-nonce, OCTET STRING { OCTET STRING nonce } } }
+    tbs.push(explicit(2, sequence(sequence(NONCE_TYPE, octetString(octetString(nonce))))));
+  }
   return sequence(tlvOf(TAG.sequence, tbs));
 }
 
@@ -363,6 +387,7 @@ const GOOD = Uint8Array.of(0x80, 0);
 const UNKNOWN = Uint8Array.of(0x82, 0);
 const SUCCESSFUL = Uint8Array.of(TAG.enumerated, 1, 0);
 const BASIC_RESPONSE_TYPE = oid(OCSP_OID.basic);
+const GENERALIZED_TIME_BYTES = 17;
 // revocationReason [0] EXPLICIT CRLReason, per reason. 'unspecified' is left out (RFC 5280 §5.3.1) and
 // removeFromCRL has no meaning outside delta CRLs: a released hold is simply 'good'.
 const REASONS = new Map<RevocationReason, Uint8Array>(
@@ -375,33 +400,16 @@ function badResponse(message: string): never {
   throw new PkiError('bad-ocsp-response', message);
 }
 
-/** Encodes a GeneralizedTime in whole seconds (OCSP uses no UTCTime). */
-function generalizedTime(date: Date, what: string): Uint8Array {
-  const ms = date.getTime();
-  if (!Number.isFinite(ms)) throw new PkiError('bad-time', `${what}: invalid date`);
-  const d = new Date(ms);
-  const year = d.getUTCFullYear();
-  if (year < 0 || year > 9999) throw new PkiError('bad-time', `${what}: year ${year} cannot be encoded`);
-  const out = new Uint8Array(17);
-  out[0] = TAG.generalizedTime;
-  out[1] = 15;
-  let pos = putDigits(out, 2, year, 4);
-  for (const v of [
-    d.getUTCMonth() + 1,
-    d.getUTCDate(),
-    d.getUTCHours(),
-    d.getUTCMinutes(),
-    d.getUTCSeconds(),
-  ])
-    pos = putDigits(out, pos, v, 2);
-  out[pos] = 0x5a; // 'Z'
-  return out;
-}
+// Years 0000 to 9999, the range GeneralizedTime's four digits hold, as epoch milliseconds.
+const MIN_TIME = -62_167_219_200_000;
+const MAX_TIME = 253_402_300_800_000;
 
-/** Writes value as width decimal digits at pos and returns the end offset. */
-function putDigits(out: Uint8Array, pos: number, value: number, width: number): number {
-  for (let i = width - 1, v = value; i >= 0; i--, v = Math.floor(v / 10)) out[pos + i] = 0x30 + (v % 10);
-  return pos + width;
+/** Checks a date for GeneralizedTime and returns its epoch milliseconds. */
+function timeOf(date: Date, what: string): number {
+  const ms = date.getTime();
+  if (!(ms >= MIN_TIME && ms < MAX_TIME))
+    throw new PkiError('bad-time', `${what}: not a date GeneralizedTime can hold`);
+  return ms;
 }
 
 /** Checks that bytes are one DER SEQUENCE (a CertID, Name or certificate passed through as it is). */
@@ -412,59 +420,156 @@ function checkSequence(der: Uint8Array, what: string): Uint8Array {
   return der;
 }
 
-function certStatus(s: OcspCertStatus): Uint8Array {
+/** A SingleResponse, checked and measured before anything is written. */
+interface PlannedSingle {
+  certId: Uint8Array;
+  status: Uint8Array | { revokedAt: number; reason?: Uint8Array; length: number };
+  thisUpdate: number;
+  nextUpdate?: number;
+  length: number;
+}
+
+function planStatus(s: OcspCertStatus): PlannedSingle['status'] {
   switch (s.status) {
     case 'good':
       return GOOD;
     case 'unknown':
       return UNKNOWN;
     case 'revoked': {
-      const at = generalizedTime(s.revokedAt, 'revokedAt');
-      if (s.reason === undefined || s.reason === 'unspecified') return tlv(0xa1, at);
+      const revokedAt = timeOf(s.revokedAt, 'revokedAt');
+      if (s.reason === undefined || s.reason === 'unspecified')
+        return { revokedAt, length: GENERALIZED_TIME_BYTES };
       const reason = REASONS.get(s.reason);
       if (!reason) throw new PkiError('bad-reason', `revocation reason ${s.reason} cannot be given in OCSP`);
-      return tlvOf(0xa1, [at, reason]);
+      return { revokedAt, reason, length: GENERALIZED_TIME_BYTES + reason.length };
     }
     default:
       return badResponse(`unknown certificate status ${(s as { status: unknown }).status}`);
   }
 }
 
-function singleResponse(r: SingleResponseInput): Uint8Array {
-  const parts = [
-    checkSequence(r.certId.der, 'CertID'),
-    certStatus(r.status),
-    generalizedTime(r.thisUpdate, 'thisUpdate'),
-  ];
+function planSingle(r: SingleResponseInput): PlannedSingle {
+  const certId = checkSequence(r.certId.der, 'CertID');
+  const status = planStatus(r.status);
+  const thisUpdate = timeOf(r.thisUpdate, 'thisUpdate');
+  let nextUpdate: number | undefined;
   if (r.nextUpdate !== undefined) {
-    if (!(r.nextUpdate.getTime() > r.thisUpdate.getTime()))
-      throw new PkiError('bad-validity', 'nextUpdate must be after thisUpdate');
-    parts.push(explicit(0, generalizedTime(r.nextUpdate, 'nextUpdate')));
+    nextUpdate = timeOf(r.nextUpdate, 'nextUpdate');
+    if (!(nextUpdate > thisUpdate)) throw new PkiError('bad-validity', 'nextUpdate must be after thisUpdate');
   }
-  return tlvOf(TAG.sequence, parts);
+  const statusBytes = status instanceof Uint8Array ? status.length : tlvSize(status.length);
+  const length =
+    certId.length +
+    statusBytes +
+    GENERALIZED_TIME_BYTES +
+    (nextUpdate === undefined ? 0 : tlvSize(GENERALIZED_TIME_BYTES));
+  return { certId, status, thisUpdate, nextUpdate, length };
 }
 
-function responderId(input: OcspResponseInput): Uint8Array {
+/** The ResponderID's encoding as a [1] (byName) or [2] (byKey) explicit tag and its contents. */
+function planResponderId(input: OcspResponseInput): { tag: number; inner: Uint8Array; innerTag?: number } {
   const { responderKeyId: key, responderName: name } = input;
   if ((key === undefined) === (name === undefined))
     badResponse('set exactly one of responderKeyId and responderName');
   if (key) {
     if (key.length !== 20) badResponse('responderKeyId must be a 20-byte SHA-1 key hash');
-    return explicit(2, octetString(key));
+    return { tag: 0xa2, inner: key, innerTag: TAG.octetString };
   }
-  return explicit(1, checkSequence(name!, 'responderName'));
+  return { tag: 0xa1, inner: checkSequence(name!, 'responderName') };
 }
 
-/** The ResponseData DER that the responder signs. */
+/** Writes DER into one buffer sized in advance, so the signed data costs one allocation. */
+class DerWriter {
+  readonly out: Uint8Array;
+  pos = 0;
+
+  constructor(size: number) {
+    // Pooled, and every byte is written: the buffer is only ever handed to the signer.
+    this.out = Buffer.allocUnsafe(size);
+  }
+
+  header(tag: number, length: number): void {
+    this.pos = writeHeader(this.out, this.pos, tag, length);
+  }
+
+  bytes(b: Uint8Array): void {
+    this.out.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** GeneralizedTime YYYYMMDDHHMMSSZ, rounded down to the second. */
+  time(ms: number): void {
+    const d = new Date(ms);
+    this.header(TAG.generalizedTime, 15);
+    this.digits(d.getUTCFullYear(), 4);
+    this.digits(d.getUTCMonth() + 1, 2);
+    this.digits(d.getUTCDate(), 2);
+    this.digits(d.getUTCHours(), 2);
+    this.digits(d.getUTCMinutes(), 2);
+    this.digits(d.getUTCSeconds(), 2);
+    this.out[this.pos++] = 0x5a; // 'Z'
+  }
+
+  private digits(value: number, width: number): void {
+    for (let i = width - 1, v = value; i >= 0; i--, v = Math.floor(v / 10))
+      this.out[this.pos + i] = 0x30 + (v % 10);
+    this.pos += width;
+  }
+}
+
+function writeSingle(w: DerWriter, s: PlannedSingle): void {
+  w.header(TAG.sequence, s.length);
+  w.bytes(s.certId);
+  if (s.status instanceof Uint8Array) w.bytes(s.status);
+  else {
+    w.header(0xa1, s.status.length);
+    w.time(s.status.revokedAt);
+    if (s.status.reason) w.bytes(s.status.reason);
+  }
+  w.time(s.thisUpdate);
+  if (s.nextUpdate !== undefined) {
+    w.header(0xa0, GENERALIZED_TIME_BYTES);
+    w.time(s.nextUpdate);
+  }
+}
+
+/** The ResponseData DER that the responder signs, checked first and then written in one pass. */
 function responseData(input: OcspResponseInput): Uint8Array {
   if (input.responses.length === 0) badResponse('a response needs at least one SingleResponse');
-  const parts = [
-    responderId(input),
-    generalizedTime(input.producedAt, 'producedAt'),
-    tlvOf(TAG.sequence, input.responses.map(singleResponse)),
-  ];
-  if (input.nonce !== undefined) parts.push(explicit(1, nonceExtensions(input.nonce, 'bad-ocsp-response')));
-  return tlvOf(TAG.sequence, parts);
+  const id = planResponderId(input);
+  const producedAt = timeOf(input.producedAt, 'producedAt');
+  const singles = input.responses.map(planSingle);
+  const nonce = input.nonce;
+  if (nonce !== undefined && (nonce.length === 0 || nonce.length > MAX_NONCE_BYTES))
+    badResponse(`a nonce must have 1 to ${MAX_NONCE_BYTES} bytes`);
+
+  const idInner = id.innerTag === undefined ? id.inner.length : tlvSize(id.inner.length);
+  let responsesLength = 0;
+  for (const s of singles) responsesLength += tlvSize(s.length);
+  // [1] { Extensions { Extension { extnID, extnValue OCTET STRING { OCTET STRING nonce } } } }
+  const extension = nonce ? NONCE_TYPE.length + tlvSize(tlvSize(nonce.length)) : 0;
+  const extensions = nonce ? tlvSize(tlvSize(tlvSize(extension))) : 0;
+  const body = tlvSize(idInner) + GENERALIZED_TIME_BYTES + tlvSize(responsesLength) + extensions;
+
+  const w = new DerWriter(tlvSize(body));
+  w.header(TAG.sequence, body);
+  w.header(id.tag, idInner);
+  if (id.innerTag !== undefined) w.header(id.innerTag, id.inner.length);
+  w.bytes(id.inner);
+  w.time(producedAt);
+  w.header(TAG.sequence, responsesLength);
+  for (const s of singles) writeSingle(w, s);
+  if (nonce) {
+    w.header(0xa1, tlvSize(tlvSize(extension)));
+    w.header(TAG.sequence, tlvSize(extension));
+    w.header(TAG.sequence, extension);
+    w.bytes(NONCE_TYPE);
+    w.header(TAG.octetString, tlvSize(nonce.length));
+    w.header(TAG.octetString, nonce.length);
+    w.bytes(nonce);
+  }
+  if (w.pos !== w.out.length) throw new Error(`ResponseData: wrote ${w.pos} of ${w.out.length} bytes`);
+  return w.out;
 }
 
 /** OCSPResponse { successful, [0] { id-pkix-ocsp-basic, OCTET STRING { BasicOCSPResponse } } } in one allocation. */
@@ -472,47 +577,47 @@ function wrapResponse(
   tbs: Uint8Array,
   algId: Uint8Array,
   signature: Uint8Array,
-  certs?: Uint8Array,
+  certs: readonly Uint8Array[],
 ): Uint8Array {
   const sigLength = signature.length + 1;
-  const basicBody = tbs.length + algId.length + tlvSize(sigLength) + (certs?.length ?? 0);
+  let certsLength = 0;
+  for (const c of certs) certsLength += c.length;
+  // certs [0] EXPLICIT SEQUENCE OF Certificate, left out when empty.
+  const certsField = certs.length ? tlvSize(tlvSize(certsLength)) : 0;
+  const basicBody = tbs.length + algId.length + tlvSize(sigLength) + certsField;
   const bytesBody = BASIC_RESPONSE_TYPE.length + tlvSize(tlvSize(basicBody));
   const body = SUCCESSFUL.length + tlvSize(tlvSize(bytesBody));
   const out = new Uint8Array(tlvSize(body));
   let p = writeHeader(out, 0, TAG.sequence, body);
-  out.set(SUCCESSFUL, p);
-  p += SUCCESSFUL.length;
+  const put = (b: Uint8Array) => {
+    out.set(b, p);
+    p += b.length;
+  };
+  put(SUCCESSFUL);
   p = writeHeader(out, p, 0xa0, tlvSize(bytesBody));
   p = writeHeader(out, p, TAG.sequence, bytesBody);
-  out.set(BASIC_RESPONSE_TYPE, p);
-  p += BASIC_RESPONSE_TYPE.length;
+  put(BASIC_RESPONSE_TYPE);
   p = writeHeader(out, p, TAG.octetString, tlvSize(basicBody));
   p = writeHeader(out, p, TAG.sequence, basicBody);
-  for (const part of [tbs, algId]) {
-    out.set(part, p);
-    p += part.length;
-  }
+  put(tbs);
+  put(algId);
   p = writeHeader(out, p, TAG.bitString, sigLength);
   out[p++] = 0;
-  out.set(signature, p);
-  p += signature.length;
-  if (certs) out.set(certs, p);
+  put(signature);
+  if (certs.length) {
+    p = writeHeader(out, p, 0xa0, tlvSize(certsLength));
+    p = writeHeader(out, p, TAG.sequence, certsLength);
+    for (const c of certs) put(c);
+  }
   return out;
 }
 
 /** Builds and signs a successful OCSPResponse holding a BasicOCSPResponse (times in whole seconds). */
 export async function buildOcspResponse(input: OcspResponseInput, sign: SignFunction): Promise<Uint8Array> {
   const algId = signatureAlgorithmIdentifier(input.signatureAlgorithm);
+  const certs = input.certs ?? [];
+  for (const c of certs) checkSequence(c, 'certificate');
   const tbs = responseData(input);
-  const certs = input.certs?.length
-    ? explicit(
-        0,
-        tlvOf(
-          TAG.sequence,
-          input.certs.map((c) => checkSequence(c, 'certificate')),
-        ),
-      )
-    : undefined;
   return wrapResponse(tbs, algId, await sign(tbs), certs);
 }
 
@@ -570,7 +675,7 @@ function readSingleResponse(buf: Uint8Array, t: Tlv): ParsedOcspResponse['respon
   let i = 3;
   if (f[i]?.tag === 0xa0)
     entry.nextUpdate = readGeneralizedTime(buf, onlyChild(buf, f[i++], 'nextUpdate'), 'nextUpdate');
-  if (f[i]?.tag === 0xa1) readExtensions(buf, onlyChild(buf, f[i++], 'singleExtensions'));
+  if (f[i]?.tag === 0xa1) scanExtensions(buf, f[i++], 'singleExtensions');
   if (i !== f.length) malformed('unexpected fields in SingleResponse');
   return entry;
 }
@@ -595,9 +700,7 @@ function readResponseData(buf: Uint8Array, t: Tlv, out: ParsedOcspResponse): voi
     readSingleResponse(buf, r),
   );
   if (f[i]?.tag === 0xa1) {
-    const value = readExtensions(buf, onlyChild(buf, f[i++], 'responseExtensions')).find(
-      (e) => e.oid === OCSP_OID.nonce,
-    )?.value;
+    const value = scanExtensions(buf, f[i++], 'responseExtensions');
     if (value) out.nonce = readNonce(value, MAX_NONCE_BYTES, 'malformed-der');
   }
   if (i !== f.length) malformed('unexpected fields in ResponseData');

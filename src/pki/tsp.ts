@@ -2,11 +2,13 @@ import type { HashName, SignatureAlgorithm } from './algorithms.js';
 import { parseCertificate, type SignFunction } from './certificate.js';
 import {
   boundedChildren,
-  buildSignedData,
   CMS_OID,
+  type DerTree,
+  encodeTree,
   hashNameOf,
   type ParsedSignedData,
   parseSignedData,
+  signedDataTree,
   signingCertificateV2,
   verifySigner,
 } from './cms.js';
@@ -115,6 +117,7 @@ const FAILURE_BITS: Record<PkiFailure, number> = {
   systemFailure: 25,
 };
 
+const VERSION_1 = integer(1);
 const HASH_BYTES: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
 const HASH_OIDS: Record<HashName, string> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
 const MAX_REQUEST_BYTES = 64 * 1024;
@@ -224,7 +227,7 @@ export function buildTimeStampRequest(data: {
   policy?: string;
 }): Uint8Array {
   if (!knownHash(data.hashAlgorithm)) badInput(`unsupported hash ${data.hashAlgorithm}`);
-  const fields = [integer(1), encodeMessageImprint(data.hashAlgorithm, data.messageImprint)];
+  const fields = [VERSION_1, encodeMessageImprint(data.hashAlgorithm, data.messageImprint)];
   if (data.policy !== undefined) fields.push(oid(data.policy));
   if (data.nonce !== undefined) fields.push(tlv(TAG.integer, checkNonce(data.nonce)));
   if (data.certReq) fields.push(DER_TRUE);
@@ -275,7 +278,7 @@ function generalizedTime(ms: number, fraction: boolean): Uint8Array {
   return asciiString(TAG.generalizedTime, `${text}Z`);
 }
 
-/** Encodes Accuracy, or undefined without one; zero fields are left out as RFC 3161 reads them as zero. */
+/** Encodes Accuracy; zero fields are left out, as RFC 3161 reads missing ones as zero. */
 function encodeAccuracy(a: NonNullable<TimeStampTokenInput['accuracy']>): Uint8Array {
   const { seconds = 0, millis = 0, micros = 0 } = a;
   if (!Number.isSafeInteger(seconds) || seconds < 0)
@@ -291,6 +294,18 @@ function encodeAccuracy(a: NonNullable<TimeStampTokenInput['accuracy']>): Uint8A
   return sequence(...fields);
 }
 
+/** The request's MessageImprint DER when it still says what the request says, else a fresh encoding. */
+function echoedImprint(request: TimeStampRequest, hash: HashName): Uint8Array {
+  const fresh = encodeMessageImprint(hash, request.messageImprint);
+  const der = request.messageImprintDer;
+  if (!der) return fresh;
+  const same = withTspCode('bad-ts-input', 'messageImprintDer', () => {
+    const echoed = readMessageImprint(der, decodeDer(der, der.length));
+    return echoed.hashAlgorithm === hash && Buffer.from(echoed.messageImprint).equals(request.messageImprint);
+  });
+  return same ? der : fresh;
+}
+
 /** Encodes the TSTInfo, refusing what the TSA should have rejected instead. */
 function encodeTstInfo(input: TimeStampTokenInput): Uint8Array {
   const { request } = input;
@@ -299,13 +314,13 @@ function encodeTstInfo(input: TimeStampTokenInput): Uint8Array {
   if (request.hasExtensions) badInput('request extensions are not supported: answer unacceptedExtension');
   if (request.policy !== undefined && request.policy !== input.policy)
     badInput(`request asks for policy ${request.policy}: answer unacceptedPolicy`);
-  const imprint = encodeMessageImprint(hash, request.messageImprint);
+  const imprint = echoedImprint(request, hash);
   const subSecond = input.accuracy !== undefined && !input.accuracy.seconds;
   const ms = input.genTime.getTime();
   const fields = [
-    integer(1),
+    VERSION_1,
     oid(input.policy),
-    request.messageImprintDer ?? imprint,
+    imprint,
     tlv(TAG.integer, serialContent(input.serial)),
     // Whole seconds, truncated as a clock reads, unless the accuracy is finer than a second.
     generalizedTime(subSecond ? ms : Math.floor(ms / 1000) * 1000, subSecond),
@@ -325,8 +340,13 @@ function checkGeneralName(der: Uint8Array): Uint8Array {
 }
 
 /** Builds and signs a time-stamp token: ContentInfo(SignedData(TSTInfo)) with signingCertificateV2. */
-export function buildTimeStampToken(input: TimeStampTokenInput): Promise<Uint8Array> {
-  return buildSignedData({
+export async function buildTimeStampToken(input: TimeStampTokenInput): Promise<Uint8Array> {
+  return encodeTree(await tokenTree(input));
+}
+
+/** The token as a tree, so a response wraps it without another copy. */
+async function tokenTree(input: TimeStampTokenInput): Promise<DerTree> {
+  return signedDataTree({
     contentType: CMS_OID.tstInfo,
     content: encodeTstInfo(input),
     signedAttributes: [signingCertificateV2(input.tsaCertificate)],
@@ -343,7 +363,7 @@ const GRANTED = sequence(integer(0));
 
 /** Builds a TimeStampResp granting the request, with its token. */
 export async function buildTimeStampResponse(input: TimeStampTokenInput): Promise<Uint8Array> {
-  return sequence(GRANTED, await buildTimeStampToken(input));
+  return encodeTree({ tag: TAG.sequence, parts: [GRANTED, await tokenTree(input)] });
 }
 
 // ---------------------------------------------------------------- reading responses and tokens

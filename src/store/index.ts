@@ -6,6 +6,7 @@ export type {
   CertificateRecord,
   CertificateStatus,
   CrlRecord,
+  OcspResponseRecord,
   RevokedEntry,
 } from './records.js';
 export { Store, StoreView } from './store.js';

@@ -95,6 +95,21 @@ function migrations(d: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002-ocsp-cache': {
+      // biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on the current schema
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('ocsp_responses')
+          .addColumn('cert_id', 'text', (c) => c.primaryKey())
+          .addColumn('serial', 'text', (c) => c.notNull())
+          .addColumn('der', d.binary, (c) => c.notNull())
+          .addColumn('this_update', d.time, (c) => c.notNull())
+          .addColumn('next_update', d.time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('ocsp_responses_serial').on('ocsp_responses').column('serial').execute();
+        await db.schema.createIndex('certificates_changed').on('certificates').column('status_changed_at').execute();
+      },
+    },
   };
 }
 

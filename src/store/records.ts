@@ -78,3 +78,11 @@ export interface CertificateQuery {
   limit?: number;
   offset?: number;
 }
+
+export interface OcspResponseRecord {
+  certId: string;
+  serial: string;
+  der: Uint8Array;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}

@@ -67,7 +67,17 @@ export interface SettingTable {
   value: string;
 }
 
+/** Pre-signed, nonce-less OCSP responses, keyed by the request's CertID (hex of its DER). */
+export interface OcspResponseTable {
+  cert_id: string;
+  serial: string;
+  der: Uint8Array;
+  this_update: number;
+  next_update: number;
+}
+
 export interface Database {
+  ocsp_responses: OcspResponseTable;
   cas: CaTable;
   certificates: CertificateTable;
   crls: CrlTable;

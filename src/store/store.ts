@@ -7,6 +7,7 @@ import {
   CaRepository,
   CertificateRepository,
   CrlRepository,
+  OcspResponseRepository,
   SettingRepository,
 } from './repositories.js';
 import type { Database } from './schema.js';
@@ -18,6 +19,7 @@ export class StoreView {
   readonly crls: CrlRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingRepository;
+  readonly ocspResponses: OcspResponseRepository;
 
   constructor(q: Kysely<Database> | Transaction<Database>) {
     this.cas = new CaRepository(q);
@@ -25,6 +27,7 @@ export class StoreView {
     this.crls = new CrlRepository(q);
     this.audit = new AuditRepository(q);
     this.settings = new SettingRepository(q);
+    this.ocspResponses = new OcspResponseRepository(q);
   }
 }
 

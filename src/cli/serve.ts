@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { CaError, CertificateAuthority, CrlSchedule, defaultCeremony, runCeremony } from '../ca/index.js';
+import { loadConfig } from '../config.js';
+import { createServer, Metrics } from '../http/index.js';
+import { Repository } from '../repository/index.js';
+import { StoreError } from '../store/index.js';
+import { DEFAULT_TSA_POLICY, TimeStampAuthority } from '../tsa/index.js';
+import { OcspResponder } from '../va/index.js';
+import { parseArgs } from './args.js';
+import type { Io } from './output.js';
+
+export const SERVE_HELP = `kyso serve [--host H] [--port P]: the server (OCSP, CRLs, TSA, repository, API). On an empty data
+  directory it first makes a demo CA, clearly marked as such; run \`kyso init\` first for a real one.`;
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+/** `kyso serve`: runs until SIGINT or SIGTERM, then finishes in-flight requests and closes cleanly. */
+export async function serveCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs(args, { host: { type: 'string' }, port: { type: 'string' } }, { min: 0, max: 0, usage: 'kyso serve [--host H] [--port P]' });
+  if (values.help) {
+    io.out(`${SERVE_HELP}\n`);
+    return 0;
+  }
+  const env = { ...process.env };
+  if (values.host) env.KYSO_HOST = values.host;
+  if (values.port) env.KYSO_PORT = values.port;
+  const config = loadConfig({ dataDir: values.data, env });
+  const log = (msg: string) => io.err(`${new Date().toISOString()} ${msg}\n`);
+
+  let authority: CertificateAuthority;
+  try {
+    authority = await CertificateAuthority.open(config);
+  } catch (e) {
+    if (!((e instanceof CaError || e instanceof StoreError) && e.code === 'not-initialized')) throw e;
+    log(`no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`);
+    const d = defaultCeremony();
+    await runCeremony(config, {
+      ...d,
+      rootName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo Root CA',
+      issuingName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo Issuing CA',
+      ocspName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo OCSP Responder',
+      tsaName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo Time-Stamp Authority',
+      actor: 'serve:demo',
+      demo: true,
+    });
+    authority = await CertificateAuthority.open(config);
+  }
+  if ((await authority.store.settings.get('ca.demo')) === 'true') {
+    log('WARNING: this is a DEMO CA (CA thử nghiệm). Do not trust its certificates.');
+  }
+
+  const metrics = new Metrics();
+  const ocsp = await OcspResponder.open(authority, { validityHours: 24, maxCached: 200_000 });
+  const tsa = await TimeStampAuthority.open(authority, { policy: DEFAULT_TSA_POLICY, acceptedPolicies: [], accuracySeconds: 1 });
+  await Promise.all([ocsp.ready(), tsa?.ready()]);
+  const schedule = new CrlSchedule(authority, {
+    issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
+    failed: (caId, e) => log(`CRL of ${caId} failed: ${(e as Error).message}`),
+  });
+  authority.onStatusChange((c) => schedule.soon(c.caId));
+  await schedule.runOnce();
+  schedule.start();
+  ocsp.watch();
+
+  const app = await createServer(
+    {
+      authority,
+      ocsp,
+      tsa,
+      repository: new Repository(authority),
+      metrics,
+      async ready() {
+        const checks: Record<string, string> = {};
+        try {
+          await authority.store.settings.get('ca.default');
+          checks.database = 'ok';
+        } catch (e) {
+          checks.database = (e as Error).message;
+        }
+        return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+      },
+    },
+    { logger: { level: process.env.KYSO_LOG_LEVEL ?? 'info' }, logRequests: process.env.KYSO_LOG_REQUESTS === '1', version: VERSION },
+  );
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  log(`Kyso ${VERSION} listening on http://${config.http.host}:${port} (public URL ${config.publicUrl}, data ${config.dataDir})`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: finishing in-flight requests`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await app.close();
+  ocsp.stopWatching();
+  await schedule.stop();
+  await authority.close();
+  log('stopped');
+  return 0;
+}

@@ -1,0 +1,3 @@
+export { Metrics } from './metrics.js';
+export { createServer, type ServerOptions } from './server.js';
+export type { Services } from './services.js';

@@ -1,0 +1,83 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { problemFor, sendProblem } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { ocspRoutes } from './routes/ocsp.js';
+import { publicationRoutes } from './routes/publication.js';
+import { repositoryRoutes } from './routes/repository.js';
+import { tsaRoutes } from './routes/tsa.js';
+import type { Services } from './services.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The service a route belongs to, for metrics. */
+    service?: string;
+  }
+}
+
+export interface ServerOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Log every request (off by default: OCSP traffic would drown the log). */
+  logRequests?: boolean;
+  version: string;
+}
+
+/** The Kyso web server: trust services, the repository and the JSON API, with problem+json errors. */
+export async function createServer(s: Services, options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    disableRequestLogging: !options.logRequests,
+    bodyLimit: 64 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 10_000,
+    maxParamLength: 200,
+    return503OnClosing: true,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // The binary protocols take their bodies as bytes, whatever content type the client claims.
+  app.addContentTypeParser(['application/ocsp-request', 'application/timestamp-query', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onResponse', async (request, reply) => {
+    const service = request.routeOptions.config?.service ?? 'other';
+    s.metrics.requests.inc({ service, code: String(reply.statusCode) });
+    s.metrics.latency.observe({ service }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const p = problemFor(error, request.url);
+    if (p.status >= 500 && p.status !== 503) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { type: 'urn:kyso:problem:not-found', title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url.split('?')[0]}`, instance: request.url, code: 'not-found' }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kyso API',
+        version: options.version,
+        description:
+          'The JSON API of Kyso. The binary trust services are not JSON: OCSP (RFC 6960) at POST /ocsp and GET /ocsp/{request}, time-stamps (RFC 3161) at POST /tsa, CRLs at GET /crl/{caId}.crl and /crl/{caId}-delta.crl, CA certificates at GET /ca/{caId}.cer.',
+      },
+      tags: [{ name: 'repository', description: 'The public certificate database (cơ sở dữ liệu về chứng thư số)' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, s);
+  ocspRoutes(app, s);
+  tsaRoutes(app, s);
+  publicationRoutes(app, s);
+  repositoryRoutes(app, s);
+  return app;
+}

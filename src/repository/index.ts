@@ -1,0 +1,1 @@
+export { type PublicCertificate, Repository } from './repository.js';

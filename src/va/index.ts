@@ -1,0 +1,1 @@
+export { type OcspAnswer, OcspResponder, type OcspResponderOptions } from './ocsp-responder.js';

@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import type { CertificateAuthority } from '../ca/index.js';
+import type { Signer } from '../keys/index.js';
+import {
+  buildOcspResponse,
+  type CertIdHash,
+  issuerHashes,
+  keyIdentifier,
+  type OcspCertId,
+  type OcspCertStatus,
+  ocspErrorResponse,
+  PkiError,
+  parseCertificate,
+  parseOcspRequest,
+  type RevocationReason,
+  type SignatureAlgorithm,
+} from '../pki/index.js';
+
+/** What the responder answers: the DER body and, for a cacheable answer, its freshness. */
+export interface OcspAnswer {
+  der: Uint8Array;
+  /** True for a nonce-less answer about one certificate: HTTP caches may keep it. */
+  cacheable: boolean;
+  thisUpdate?: Date;
+  nextUpdate?: Date;
+  etag?: string;
+  cache: 'hit' | 'miss' | 'none';
+  status: 'successful' | 'malformedRequest' | 'unauthorized' | 'internalError';
+}
+
+/** How one CA's certificates are answered for: which key signs, and with which certificate attached. */
+interface Responder {
+  caId: string;
+  signer: Promise<Signer>;
+  algorithm: SignatureAlgorithm;
+  responderKeyId: Uint8Array;
+  certs: Uint8Array[];
+}
+
+interface Cached {
+  der: Uint8Array;
+  serial: string;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  refreshAt: number;
+  etag: string;
+}
+
+export interface OcspResponderOptions {
+  /** How long a response is valid (nextUpdate − thisUpdate). RFC 5019 caches live by it. */
+  validityHours: number;
+  /** Pre-signed responses kept in memory; the oldest are dropped past this. */
+  maxCached: number;
+}
+
+const HASHES: CertIdHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+const HOUR = 3_600_000;
+
+/**
+ * The OCSP responder (RFC 6960, RFC 5019 profile). A nonce-less question about one certificate
+ * is answered from a pre-signed response, kept in memory and in the database until half its
+ * validity has passed; a revocation, hold or release replaces it at once. Questions with a
+ * nonce or about several certificates are signed fresh.
+ */
+export class OcspResponder {
+  private readonly issuers = new Map<string, Responder>();
+  private readonly cache = new Map<string, Cached>();
+  private readonly bySerial = new Map<string, Set<string>>();
+  private watchTimer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly authority: CertificateAuthority,
+    private readonly options: OcspResponderOptions,
+  ) {}
+
+  /** Sets up a responder for every CA of the authority and subscribes to status changes. */
+  static async open(authority: CertificateAuthority, options: OcspResponderOptions): Promise<OcspResponder> {
+    const responder = new OcspResponder(authority, options);
+    const delegated = await authority.store.settings.get('service.ocsp');
+    const service = delegated ? (JSON.parse(delegated) as { serial: string; keyRef: string; algorithm: SignatureAlgorithm }) : undefined;
+    const serviceRecord = service ? await authority.store.certificates.get(service.serial) : undefined;
+    for (const ca of await authority.store.cas.list()) {
+      const caCert = parseCertificate(ca.certificate);
+      // The issuing CA answers through its delegated responder; any other CA signs its own answers.
+      const useDelegated = !!service && !!serviceRecord && serviceRecord.caId === ca.id && serviceRecord.status === 'active';
+      const responder_: Responder = useDelegated
+        ? {
+            caId: ca.id,
+            signer: authority.keyBackend().then((k) => k.signer(service!.keyRef, service!.algorithm)),
+            algorithm: service!.algorithm,
+            responderKeyId: keyIdentifier(parseCertificate(serviceRecord!.der).publicKey),
+            certs: [serviceRecord!.der],
+          }
+        : {
+            caId: ca.id,
+            signer: authority.caSigner(ca.id),
+            algorithm: ca.algorithm as SignatureAlgorithm,
+            responderKeyId: caCert.subjectKeyId ?? keyIdentifier(caCert.publicKey),
+            certs: [],
+          };
+      responder_.signer.catch(() => {});
+      for (const hash of HASHES) {
+        const h = issuerHashes(caCert, hash);
+        responder.issuers.set(issuerKey(hash, h.nameHash, h.keyHash), responder_);
+      }
+    }
+    authority.onStatusChange((c) => responder.forget(c.serial));
+    return responder;
+  }
+
+  /** Waits until every signing key is loaded, so the first requests do not pay for it. */
+  async ready(): Promise<void> {
+    await Promise.all([...new Set(this.issuers.values())].map((r) => r.signer));
+  }
+
+  /** Answers one DER OCSP request; never throws for bad input, only for a broken store. */
+  async respond(request: Uint8Array, now: Date = new Date()): Promise<OcspAnswer> {
+    let parsed: ReturnType<typeof parseOcspRequest>;
+    try {
+      parsed = parseOcspRequest(request);
+    } catch (e) {
+      if (e instanceof PkiError) return errorAnswer('malformedRequest');
+      throw e;
+    }
+    if (parsed.certIds.length === 0) return errorAnswer('malformedRequest');
+    const responders = parsed.certIds.map((id) => this.issuers.get(issuerKey(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)));
+    const first = responders[0];
+    // One response has one signer, so every CertID must name the same CA, and one we serve.
+    if (!first || responders.some((r) => r !== first)) return errorAnswer('unauthorized');
+
+    if (!parsed.nonce && parsed.certIds.length === 1) {
+      const key = hex(parsed.certIds[0].der);
+      const hit = this.cache.get(key);
+      if (hit && now.getTime() < hit.refreshAt) {
+        return { der: hit.der, cacheable: true, thisUpdate: hit.thisUpdate, nextUpdate: hit.nextUpdate, etag: hit.etag, cache: 'hit', status: 'successful' };
+      }
+      const entry = await this.cached(first, parsed.certIds[0], key, now);
+      return { der: entry.der, cacheable: true, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, etag: entry.etag, cache: 'miss', status: 'successful' };
+    }
+    const der = await this.sign(first, parsed.certIds, now, parsed.nonce);
+    return { der, cacheable: false, cache: 'none', status: 'successful' };
+  }
+
+  /**
+   * Polls the database for status changes made by other processes (the command line, another
+   * server) and drops their cached responses. Changes made through this process's authority
+   * arrive at once through its listener.
+   */
+  watch(everyMs = 2000): void {
+    if (this.watchTimer) return;
+    let since = new Date();
+    const seen = new Map<string, number>();
+    this.watchTimer = setInterval(() => {
+      // Whole-second times: look a little back, and skip what was already handled.
+      this.authority.store.certificates
+        .statusChangesAfter(new Date(since.getTime() - 2000))
+        .then((changes) => {
+          for (const c of changes) {
+            if (seen.get(c.serial) === c.at.getTime()) continue;
+            seen.set(c.serial, c.at.getTime());
+            this.forget(c.serial);
+            if (c.at > since) since = c.at;
+          }
+          if (seen.size > 10_000) seen.clear();
+        })
+        .catch(() => {
+          // The database is briefly unavailable: the next poll tries again.
+        });
+    }, everyMs);
+    this.watchTimer.unref();
+  }
+
+  /** Stops polling. */
+  stopWatching(): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+  }
+
+  /** Drops what is cached in memory about a certificate (the CA already deleted the stored copy). */
+  forget(serial: string): void {
+    for (const key of this.bySerial.get(serial) ?? []) this.cache.delete(key);
+    this.bySerial.delete(serial);
+  }
+
+  /** How many responses are held in memory. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private async cached(responder: Responder, certId: OcspCertId, key: string, now: Date): Promise<Cached> {
+    const stored = await this.authority.store.ocspResponses.get(key);
+    const refreshAfter = (this.options.validityHours * HOUR) / 2;
+    if (stored && now.getTime() < stored.thisUpdate.getTime() + refreshAfter) {
+      return this.remember(key, stored.serial, stored.der, stored.thisUpdate, stored.nextUpdate);
+    }
+    const thisUpdate = wholeSecond(now);
+    const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
+    const der = await this.sign(responder, [certId], now);
+    await this.authority.store.ocspResponses.put({ certId: key, serial: certId.serialHex, der, thisUpdate, nextUpdate });
+    return this.remember(key, certId.serialHex, der, thisUpdate, nextUpdate);
+  }
+
+  private remember(key: string, serial: string, der: Uint8Array, thisUpdate: Date, nextUpdate: Date): Cached {
+    const entry: Cached = {
+      der,
+      serial,
+      thisUpdate,
+      nextUpdate,
+      refreshAt: thisUpdate.getTime() + (nextUpdate.getTime() - thisUpdate.getTime()) / 2,
+      etag: `"${createHash('sha1').update(der).digest('base64url')}"`,
+    };
+    if (this.cache.size >= this.options.maxCached) {
+      const oldest = this.cache.keys().next().value!;
+      const old = this.cache.get(oldest)!;
+      this.cache.delete(oldest);
+      this.bySerial.get(old.serial)?.delete(oldest);
+    }
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    let keys = this.bySerial.get(serial);
+    if (!keys) this.bySerial.set(serial, (keys = new Set()));
+    keys.add(key);
+    return entry;
+  }
+
+  private async sign(responder: Responder, certIds: OcspCertId[], now: Date, nonce?: Uint8Array): Promise<Uint8Array> {
+    const thisUpdate = wholeSecond(now);
+    const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
+    const responses = await Promise.all(
+      certIds.map(async (certId) => ({ certId, status: await this.status(responder.caId, certId.serialHex), thisUpdate, nextUpdate })),
+    );
+    const signer = await responder.signer;
+    return buildOcspResponse(
+      {
+        responderKeyId: responder.responderKeyId,
+        producedAt: thisUpdate,
+        responses,
+        nonce,
+        signatureAlgorithm: responder.algorithm,
+        certs: responder.certs,
+      },
+      (tbs) => signer.sign(tbs),
+    );
+  }
+
+  private async status(caId: string, serial: string): Promise<OcspCertStatus> {
+    const record = await this.authority.store.certificates.get(serial);
+    if (!record || record.caId !== caId) return { status: 'unknown' };
+    if (record.status === 'active') return { status: 'good' };
+    const reason = (record.status === 'hold' ? 'certificateHold' : (record.revocationReason ?? 'unspecified')) as RevocationReason;
+    return { status: 'revoked', revokedAt: record.revokedAt ?? record.statusChangedAt, reason };
+  }
+}
+
+const ERRORS = new Map<OcspAnswer['status'], Uint8Array>();
+
+function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalError'): OcspAnswer {
+  let der = ERRORS.get(status);
+  if (!der) ERRORS.set(status, (der = ocspErrorResponse(status)));
+  return { der, cacheable: false, cache: 'none', status };
+}
+
+function issuerKey(hash: string, nameHash: Uint8Array, keyHash: Uint8Array): string {
+  return `${hash}:${hex(nameHash)}:${hex(keyHash)}`;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function wholeSecond(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
