@@ -45,11 +45,25 @@ async function seed(ca: CertificateAuthority, count: number): Promise<void> {
 function opensslGencrl(dir: string, count: number): number {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(path.join(dir, 'ca.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  run('openssl', ['req', '-x509', '-new', '-key', path.join(dir, 'ca.key'), '-subj', '/C=VN/CN=Peer CA', '-days', '30', '-out', path.join(dir, 'ca.pem')]);
+  run('openssl', [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    path.join(dir, 'ca.key'),
+    '-subj',
+    '/C=VN/CN=Peer CA',
+    '-days',
+    '30',
+    '-out',
+    path.join(dir, 'ca.pem'),
+  ]);
   const lines: string[] = [];
   const reasons = ['keyCompromise', 'affiliationChanged', 'superseded'];
   for (let i = 0; i < count; i++) {
-    lines.push(`R\t301231000000Z\t261101000000Z,${reasons[i % 3]}\t10${randomBytes(15).toString('hex').toUpperCase()}\tunknown\t/CN=Bench ${i}\n`);
+    lines.push(
+      `R\t301231000000Z\t261101000000Z,${reasons[i % 3]}\t10${randomBytes(15).toString('hex').toUpperCase()}\tunknown\t/CN=Bench ${i}\n`,
+    );
   }
   writeFileSync(path.join(dir, 'index.txt'), lines.join(''));
   writeFileSync(path.join(dir, 'crlnumber'), '01\n');
@@ -58,7 +72,22 @@ function opensslGencrl(dir: string, count: number): number {
     `[ca]\ndefault_ca = peer\n[peer]\ndatabase = ${dir}/index.txt\ncrlnumber = ${dir}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\n`,
   );
   const start = performance.now();
-  const r = spawnSync('openssl', ['ca', '-config', path.join(dir, 'openssl.cnf'), '-gencrl', '-keyfile', path.join(dir, 'ca.key'), '-cert', path.join(dir, 'ca.pem'), '-out', path.join(dir, 'peer.crl')], { stdio: 'pipe' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'ca',
+      '-config',
+      path.join(dir, 'openssl.cnf'),
+      '-gencrl',
+      '-keyfile',
+      path.join(dir, 'ca.key'),
+      '-cert',
+      path.join(dir, 'ca.pem'),
+      '-out',
+      path.join(dir, 'peer.crl'),
+    ],
+    { stdio: 'pipe' },
+  );
   if (r.status !== 0) throw new Error(`openssl ca -gencrl failed: ${r.stderr}`);
   return (performance.now() - start) / 1000;
 }
@@ -69,7 +98,9 @@ export async function crlBench(database: 'sqlite' | 'postgres', count: number): 
   const env: NodeJS.ProcessEnv = { KYSO_PUBLIC_URL: 'http://kyso.bench' };
   let drop = async () => {};
   if (database === 'postgres') {
-    const pg = await freshPostgres(process.env.KYSO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+    const pg = await freshPostgres(
+      process.env.KYSO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    );
     env.KYSO_DATABASE_URL = pg.url;
     drop = pg.drop;
   }
@@ -80,16 +111,27 @@ export async function crlBench(database: 'sqlite' | 'postgres', count: number): 
     const ca = await CertificateAuthority.open(config);
     await seed(ca, count);
     await ca.close();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/crl-child.ts'), dataDir], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'bench/crl-child.ts'), dataDir],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
     if (child.status !== 0) throw new Error(`CRL child failed: ${child.stderr}`);
     const out = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
     const opensslSeconds = opensslGencrl(tmp.dir, count);
-    return { database, entries: out.entries, seconds: out.seconds, peakMiB: out.peakMiB, bytes: out.bytes, opensslSeconds };
+    return {
+      database,
+      entries: out.entries,
+      seconds: out.seconds,
+      peakMiB: out.peakMiB,
+      bytes: out.bytes,
+      opensslSeconds,
+    };
   } finally {
     await drop();
     tmp.remove();

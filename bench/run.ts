@@ -6,26 +6,37 @@ import { issuanceBench } from './issuance.js';
 // Markdown, ready for docs/benchmarks.md.
 const only = new Set(process.argv.slice(2));
 const want = (name: string) => only.size === 0 || only.has(name);
-const f = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const f = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-console.log(`Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node.js ${process.version}\n`);
+console.log(
+  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node.js ${process.version}\n`,
+);
 
 if (want('issuance')) {
-  console.log('| issuance (ECDSA P-256 soft key) | certificates | seconds | certificates/s | raw crypto.sign/s (same run) | ratio |');
+  console.log(
+    '| issuance (ECDSA P-256 soft key) | certificates | seconds | certificates/s | raw crypto.sign/s (same run) | ratio |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const db of ['sqlite', 'postgres'] as const) {
     const r = await issuanceBench(db, db === 'sqlite' ? 20_000 : 10_000);
-    console.log(`| ${db} | ${f(r.certificates)} | ${f(r.seconds, 2)} | ${f(r.perSecond)} | ${f(r.rawSignPerSecond)} | ${f(r.ratio * 100, 1)} % |`);
+    console.log(
+      `| ${db} | ${f(r.certificates)} | ${f(r.seconds, 2)} | ${f(r.perSecond)} | ${f(r.rawSignPerSecond)} | ${f(r.ratio * 100, 1)} % |`,
+    );
   }
   console.log('');
 }
 
 if (want('crl')) {
-  console.log('| full CRL, 1,000,000 revoked (ECDSA P-256) | seconds | peak RSS MiB | CRL bytes | `openssl ca -gencrl` seconds (same run) |');
+  console.log(
+    '| full CRL, 1,000,000 revoked (ECDSA P-256) | seconds | peak RSS MiB | CRL bytes | `openssl ca -gencrl` seconds (same run) |',
+  );
   console.log('|---|---|---|---|---|');
   for (const db of ['sqlite', 'postgres'] as const) {
     const r = await crlBench(db, 1_000_000);
-    console.log(`| ${db} | ${f(r.seconds, 2)} | ${f(r.peakMiB)} | ${f(r.bytes)} | ${f(r.opensslSeconds, 2)} |`);
+    console.log(
+      `| ${db} | ${f(r.seconds, 2)} | ${f(r.peakMiB)} | ${f(r.bytes)} | ${f(r.opensslSeconds, 2)} |`,
+    );
   }
   console.log('');
 }

@@ -21,11 +21,19 @@ for (const { db, missing } of testDatabases()) {
       t = await initTestCa(tmp.dir, e.env);
       const csr = readFileSync(opensslCsr(tmp.dir, 'a', 'ec-p256').csr);
       for (let i = 0; i < 5; i++) {
-        const r = await t.ca.issue({ csr, profile: 'individual', subject: `C=VN, O=Sở Tài chính, CN=Người ${i}`, actor: 'officer-1' });
+        const r = await t.ca.issue({
+          csr,
+          profile: 'individual',
+          subject: `C=VN, O=Sở Tài chính, CN=Người ${i}`,
+          actor: 'officer-1',
+        });
         if (i % 2) await t.ca.revoke(r.serial, { reason: 'affiliationChanged', actor: 'officer-2' });
       }
-      snapshot = (await sql<Record<string, unknown>>`select * from audit_log order by seq`.execute(t.ca.store.kysely)).rows;
-      head = (await sql<Record<string, unknown>>`select * from audit_head`.execute(t.ca.store.kysely)).rows[0];
+      snapshot = (
+        await sql<Record<string, unknown>>`select * from audit_log order by seq`.execute(t.ca.store.kysely)
+      ).rows;
+      head = (await sql<Record<string, unknown>>`select * from audit_head`.execute(t.ca.store.kysely))
+        .rows[0];
     });
     afterAll(async () => {
       await t?.close();
@@ -38,8 +46,14 @@ for (const { db, missing } of testDatabases()) {
       const k = t.ca.store.kysely;
       await sql`delete from audit_log`.execute(k);
       await sql`delete from audit_head`.execute(k);
-      await k.insertInto('audit_log').values(snapshot as never).execute();
-      await k.insertInto('audit_head').values(head as never).execute();
+      await k
+        .insertInto('audit_log')
+        .values(snapshot as never)
+        .execute();
+      await k
+        .insertInto('audit_head')
+        .values(head as never)
+        .execute();
       expect((await verifyAuditLog(t.ca.store)).ok).toBe(true);
     });
 
@@ -79,7 +93,10 @@ for (const { db, missing } of testDatabases()) {
       await sql`update audit_log set seq = seq + 1000 where seq >= 4`.execute(k);
       await sql`update audit_log set seq = seq - 999 where seq >= 1004`.execute(k);
       const forged = { ...snapshot[2], seq: 4, actor: 'intruder', action: 'certificate.issue' };
-      await k.insertInto('audit_log').values(forged as never).execute();
+      await k
+        .insertInto('audit_log')
+        .values(forged as never)
+        .execute();
       expect(await problems()).toContain('broken-link');
     });
 

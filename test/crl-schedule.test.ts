@@ -17,7 +17,9 @@ for (const { db, missing } of testDatabases()) {
       mkdirSync(path.join(tmp.dir, 'data'));
       writeFileSync(
         path.join(tmp.dir, 'data', 'kyso.json'),
-        JSON.stringify({ crl: { validityHours: 24, fullIntervalHours: 6, deltaValidityHours: 2, deltaIntervalMinutes: 15 } }),
+        JSON.stringify({
+          crl: { validityHours: 24, fullIntervalHours: 6, deltaValidityHours: 2, deltaIntervalMinutes: 15 },
+        }),
       );
       const e = await testEnv(db, { kind: 'soft' });
       drop = e.drop;
@@ -31,7 +33,9 @@ for (const { db, missing } of testDatabases()) {
 
     test('issues a full CRL per CA at once, deltas on their interval, and the next full on its own', async () => {
       const issued: string[] = [];
-      const schedule = new CrlSchedule(t.ca, { issued: (c) => issued.push(`${c.caId}:${c.delta ? 'delta' : 'full'}:${c.number}`) });
+      const schedule = new CrlSchedule(t.ca, {
+        issued: (c) => issued.push(`${c.caId}:${c.delta ? 'delta' : 'full'}:${c.number}`),
+      });
       const start = Date.now();
       await schedule.runOnce(new Date(start));
       expect(issued.sort()).toEqual(['issuing:full:1', 'root:full:1']);

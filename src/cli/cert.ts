@@ -272,13 +272,21 @@ async function list(args: string[], io: Io): Promise<number> {
 async function bulk(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs(
     args,
-    { dir: { type: 'string' }, profile: { type: 'string' }, 'out-dir': { type: 'string' }, days: { type: 'string' } },
+    {
+      dir: { type: 'string' },
+      profile: { type: 'string' },
+      'out-dir': { type: 'string' },
+      days: { type: 'string' },
+    },
     { min: 0, max: 0, usage: 'kyso cert bulk --dir DIR --profile NAME --out-dir DIR [--days N]' },
   );
-  if (!values.dir || !values.profile || !values['out-dir']) throw new UsageError('kyso cert bulk needs --dir, --profile and --out-dir');
+  if (!values.dir || !values.profile || !values['out-dir'])
+    throw new UsageError('kyso cert bulk needs --dir, --profile and --out-dir');
   let names: string[];
   try {
-    names = readdirSync(values.dir).filter((n) => n.endsWith('.csr')).sort();
+    names = readdirSync(values.dir)
+      .filter((n) => n.endsWith('.csr'))
+      .sort();
   } catch (e) {
     throw new UsageError(`cannot read the directory ${values.dir}: ${(e as NodeJS.ErrnoException).code}`);
   }
@@ -297,7 +305,12 @@ async function bulk(args: string[], io: Io): Promise<number> {
         while (next < names.length) {
           const name = names[next++];
           try {
-            const record = await ca.issue({ csr: readFileSync(path.join(values.dir!, name)), profile: values.profile!, days, actor: cliActor() });
+            const record = await ca.issue({
+              csr: readFileSync(path.join(values.dir!, name)),
+              profile: values.profile!,
+              days,
+              actor: cliActor(),
+            });
             emit(io, 'CERTIFICATE', [record.der], { out: path.join(outDir, name.replace(/\.csr$/, '.pem')) });
             issued.push(summary(record));
           } catch (e) {

@@ -12,11 +12,17 @@ import type { Io } from './output.js';
 export const SERVE_HELP = `kyso serve [--host H] [--port P]: the server (OCSP, CRLs, TSA, repository, API). On an empty data
   directory it first makes a demo CA, clearly marked as such; run \`kyso init\` first for a real one.`;
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /** `kyso serve`: runs until SIGINT or SIGTERM, then finishes in-flight requests and closes cleanly. */
 export async function serveCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs(args, { host: { type: 'string' }, port: { type: 'string' } }, { min: 0, max: 0, usage: 'kyso serve [--host H] [--port P]' });
+  const { values } = parseArgs(
+    args,
+    { host: { type: 'string' }, port: { type: 'string' } },
+    { min: 0, max: 0, usage: 'kyso serve [--host H] [--port P]' },
+  );
   if (values.help) {
     io.out(`${SERVE_HELP}\n`);
     return 0;
@@ -32,7 +38,9 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     authority = await CertificateAuthority.open(config);
   } catch (e) {
     if (!((e instanceof CaError || e instanceof StoreError) && e.code === 'not-initialized')) throw e;
-    log(`no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`);
+    log(
+      `no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`,
+    );
     const d = defaultCeremony();
     await runCeremony(config, {
       ...d,
@@ -51,7 +59,11 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
 
   const metrics = new Metrics();
   const ocsp = await OcspResponder.open(authority, { validityHours: 24, maxCached: 200_000 });
-  const tsa = await TimeStampAuthority.open(authority, { policy: DEFAULT_TSA_POLICY, acceptedPolicies: [], accuracySeconds: 1 });
+  const tsa = await TimeStampAuthority.open(authority, {
+    policy: DEFAULT_TSA_POLICY,
+    acceptedPolicies: [],
+    accuracySeconds: 1,
+  });
   await Promise.all([ocsp.ready(), tsa?.ready()]);
   const schedule = new CrlSchedule(authority, {
     issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
@@ -60,7 +72,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   authority.onStatusChange((c) => schedule.soon(c.caId));
   await schedule.runOnce();
   schedule.start();
-  ocsp.watch();
+  authority.watchStatusChanges();
 
   const app = await createServer(
     {
@@ -80,12 +92,18 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
         return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
       },
     },
-    { logger: { level: process.env.KYSO_LOG_LEVEL ?? 'info' }, logRequests: process.env.KYSO_LOG_REQUESTS === '1', version: VERSION },
+    {
+      logger: { level: process.env.KYSO_LOG_LEVEL ?? 'info' },
+      logRequests: process.env.KYSO_LOG_REQUESTS === '1',
+      version: VERSION,
+    },
   );
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  log(`Kyso ${VERSION} listening on http://${config.http.host}:${port} (public URL ${config.publicUrl}, data ${config.dataDir})`);
+  log(
+    `Kyso ${VERSION} listening on http://${config.http.host}:${port} (public URL ${config.publicUrl}, data ${config.dataDir})`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -98,7 +116,6 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await app.close();
-  ocsp.stopWatching();
   await schedule.stop();
   await authority.close();
   log('stopped');

@@ -39,7 +39,13 @@ const TITLES: Record<number, string> = {
 
 /** Maps any error to a problem: typed Kyso errors by their code, Fastify's by their status. */
 export function problemFor(error: unknown, instance?: string): Problem {
-  const e = error as { code?: unknown; statusCode?: number; message?: string; validation?: unknown; name?: string };
+  const e = error as {
+    code?: unknown;
+    statusCode?: number;
+    message?: string;
+    validation?: unknown;
+    name?: string;
+  };
   let status = 500;
   let code = 'internal-error';
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600) {
@@ -67,5 +73,12 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 
 /** A problem for this request. */
 export function problem(request: FastifyRequest, status: number, code: string, detail: string): Problem {
-  return { type: `urn:kyso:problem:${code}`, title: TITLES[status] ?? 'Error', status, detail, instance: request.url, code };
+  return {
+    type: `urn:kyso:problem:${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance: request.url,
+    code,
+  };
 }

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { problemFor, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { ocspRoutes } from './routes/ocsp.js';
@@ -27,20 +27,21 @@ export interface ServerOptions {
 export async function createServer(s: Services, options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: !options.logRequests,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: 64 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 10_000,
-    maxParamLength: 200,
     return503OnClosing: true,
     trustProxy: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
 
   // The binary protocols take their bodies as bytes, whatever content type the client claims.
-  app.addContentTypeParser(['application/ocsp-request', 'application/timestamp-query', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    ['application/ocsp-request', 'application/timestamp-query', 'application/octet-stream'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
   );
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -56,7 +57,14 @@ export async function createServer(s: Services, options: ServerOptions): Promise
     return sendProblem(reply, p);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: 'urn:kyso:problem:not-found', title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url.split('?')[0]}`, instance: request.url, code: 'not-found' }),
+    sendProblem(reply, {
+      type: 'urn:kyso:problem:not-found',
+      title: 'Not found',
+      status: 404,
+      detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+      instance: request.url,
+      code: 'not-found',
+    }),
   );
 
   await app.register(swagger, {
@@ -68,7 +76,12 @@ export async function createServer(s: Services, options: ServerOptions): Promise
         description:
           'The JSON API of Kyso. The binary trust services are not JSON: OCSP (RFC 6960) at POST /ocsp and GET /ocsp/{request}, time-stamps (RFC 3161) at POST /tsa, CRLs at GET /crl/{caId}.crl and /crl/{caId}-delta.crl, CA certificates at GET /ca/{caId}.cer.',
       },
-      tags: [{ name: 'repository', description: 'The public certificate database (cơ sở dữ liệu về chứng thư số)' }],
+      tags: [
+        {
+          name: 'repository',
+          description: 'The public certificate database (cơ sở dữ liệu về chứng thư số)',
+        },
+      ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });

@@ -489,6 +489,7 @@ describe('timeStampRejection', () => {
 });
 
 describe('verifyTimeStampToken', () => {
+  const tstInfoOf = (t: Uint8Array) => Buffer.from(parseTimeStampToken(t).signedData.content!);
   let token: Uint8Array;
   beforeAll(async () => {
     const req = buildTimeStampRequest({
@@ -510,10 +511,7 @@ describe('verifyTimeStampToken', () => {
       const r = verifyTimeStampToken(m, { messageImprint: sha('sha256', data) });
       // A flipped bit may land in a certificate field nobody checks here (chain building does) or in
       // an unused part of the signature encoding; it must never pass as a different token.
-      if (r.ok)
-        expect(Buffer.from(parseTimeStampToken(m).signedData.content!)).toEqual(
-          Buffer.from(parseTimeStampToken(token).signedData.content!),
-        );
+      if (r.ok) expect(tstInfoOf(m)).toEqual(tstInfoOf(token));
     }
     const key = makeKey('P-256');
     const plain = await tsaCert('no EKU', key, ext.extendedKeyUsage([OID.ekuTimeStamping], false));
@@ -534,30 +532,23 @@ describe('verifyTimeStampToken', () => {
     });
   });
 
-  it('survives random mutations of tokens and responses with PkiError or a failed result', () => {
-    const resp = Uint8Array.from([
-      0x30,
-      0x82,
-      (token.length + 5) >> 8,
-      (token.length + 5) & 0xff,
-      0x30,
-      3,
-      2,
-      1,
-      0,
-      ...token,
-    ]);
+  it('never throws on mutated tokens, and only PkiError on mutated responses', () => {
+    const resp = sequence(sequence(integer(0)), token);
     expect(parseTimeStampResponse(resp).status).toBe(0);
     for (let n = 0; n < 3000; n++) {
       const m = Uint8Array.from(n % 2 ? resp : token);
       for (let k = 0; k < 1 + (n % 3); k++) m[(Math.random() * m.length) | 0] = (Math.random() * 256) | 0;
       const cut = n % 5 === 0 ? m.subarray(0, (Math.random() * m.length) | 0) : m;
-      try {
-        if (n % 2) parseTimeStampResponse(cut);
-        else verifyTimeStampToken(cut, {});
-      } catch (e) {
-        expect(e).toBeInstanceOf(PkiError);
-      }
+      // Verification reports failures rather than throwing; what still passes (a byte in a certificate
+      // only chain building checks) carries the same TSTInfo. Parsing throws PkiError only.
+      if (n % 2 === 0) {
+        if (verifyTimeStampToken(cut, {}).ok) expect(tstInfoOf(cut)).toEqual(tstInfoOf(token));
+      } else
+        try {
+          parseTimeStampResponse(cut);
+        } catch (e) {
+          expect(e).toBeInstanceOf(PkiError);
+        }
     }
   });
 });

@@ -107,7 +107,11 @@ function migrations(d: Dialect): Record<string, Migration> {
           .addColumn('next_update', d.time, (c) => c.notNull())
           .execute();
         await db.schema.createIndex('ocsp_responses_serial').on('ocsp_responses').column('serial').execute();
-        await db.schema.createIndex('certificates_changed').on('certificates').column('status_changed_at').execute();
+        await db.schema
+          .createIndex('certificates_changed')
+          .on('certificates')
+          .column('status_changed_at')
+          .execute();
       },
     },
   };

@@ -2,11 +2,11 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type {
   AuditRecord,
   CaRecord,
-  OcspResponseRecord,
   CertificateQuery,
   CertificateRecord,
   CertificateStatus,
   CrlRecord,
+  OcspResponseRecord,
   RevokedEntry,
 } from './records.js';
 import type { Database } from './schema.js';
@@ -181,16 +181,24 @@ export class CertificateRepository {
   }
 
   /** Serials whose status changed after `since`, oldest first: how a server hears of another process's changes. */
-  async statusChangesAfter(since: Date, limit = 1000): Promise<{ serial: string; caId: string; at: Date }[]> {
+  async statusChangesAfter(
+    since: Date,
+    limit = 1000,
+  ): Promise<{ serial: string; caId: string; status: CertificateStatus; at: Date }[]> {
     const rows = await this.q
       .selectFrom('certificates')
-      .select(['serial', 'ca_id', 'status_changed_at'])
+      .select(['serial', 'ca_id', 'status', 'status_changed_at'])
       .where('status_changed_at', '>', ms(since))
       .where((eb) => eb.or([eb('status', '!=', 'active'), eb('revocation_reason', 'is not', null)]))
       .orderBy('status_changed_at')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ serial: r.serial, caId: r.ca_id, at: date(r.status_changed_at) }));
+    return rows.map((r) => ({
+      serial: r.serial,
+      caId: r.ca_id,
+      status: r.status,
+      at: date(r.status_changed_at),
+    }));
   }
 
   /** Certificates of a CA revoked, held or released from hold at or after `since` (for a delta CRL). */
@@ -429,17 +437,39 @@ export class OcspResponseRepository {
 
   /** A stored response for a CertID, if any. */
   async get(certId: string): Promise<OcspResponseRecord | undefined> {
-    const r = await this.q.selectFrom('ocsp_responses').selectAll().where('cert_id', '=', certId).executeTakeFirst();
-    return r && { certId: r.cert_id, serial: r.serial, der: bytes(r.der), thisUpdate: date(r.this_update), nextUpdate: date(r.next_update) };
+    const r = await this.q
+      .selectFrom('ocsp_responses')
+      .selectAll()
+      .where('cert_id', '=', certId)
+      .executeTakeFirst();
+    return (
+      r && {
+        certId: r.cert_id,
+        serial: r.serial,
+        der: bytes(r.der),
+        thisUpdate: date(r.this_update),
+        nextUpdate: date(r.next_update),
+      }
+    );
   }
 
   /** Stores or replaces a response. */
   async put(r: OcspResponseRecord): Promise<void> {
-    const row = { cert_id: r.certId, serial: r.serial, der: r.der, this_update: ms(r.thisUpdate), next_update: ms(r.nextUpdate) };
+    const row = {
+      cert_id: r.certId,
+      serial: r.serial,
+      der: r.der,
+      this_update: ms(r.thisUpdate),
+      next_update: ms(r.nextUpdate),
+    };
     await this.q
       .insertInto('ocsp_responses')
       .values(row)
-      .onConflict((oc) => oc.column('cert_id').doUpdateSet({ der: row.der, this_update: row.this_update, next_update: row.next_update }))
+      .onConflict((oc) =>
+        oc
+          .column('cert_id')
+          .doUpdateSet({ der: row.der, this_update: row.this_update, next_update: row.next_update }),
+      )
       .execute();
   }
 

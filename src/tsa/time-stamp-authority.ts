@@ -43,7 +43,10 @@ export class TimeStampAuthority {
   ) {}
 
   /** The TSA made by the key ceremony, or undefined when this installation has none. */
-  static async open(authority: CertificateAuthority, options: TimeStampAuthorityOptions): Promise<TimeStampAuthority | undefined> {
+  static async open(
+    authority: CertificateAuthority,
+    options: TimeStampAuthorityOptions,
+  ): Promise<TimeStampAuthority | undefined> {
     const setting = await authority.store.settings.get('service.tsa');
     if (!setting) return undefined;
     const service = JSON.parse(setting) as { serial: string; keyRef: string; algorithm: SignatureAlgorithm };
@@ -76,7 +79,8 @@ export class TimeStampAuthority {
     }
     const size = HASH_SIZES[req.hashAlgorithm];
     if (!size) return reject('badAlg', 'accepted hash algorithms: SHA-256, SHA-384, SHA-512');
-    if (req.messageImprint.length !== size) return reject('badDataFormat', 'the message imprint does not match its hash algorithm');
+    if (req.messageImprint.length !== size)
+      return reject('badDataFormat', 'the message imprint does not match its hash algorithm');
     const policy = req.policy ?? this.options.policy;
     if (policy !== this.options.policy && !this.options.acceptedPolicies.includes(policy)) {
       return reject('unacceptedPolicy', `policy ${policy} is not offered`);

@@ -66,7 +66,6 @@ export class OcspResponder {
   private readonly issuers = new Map<string, Responder>();
   private readonly cache = new Map<string, Cached>();
   private readonly bySerial = new Map<string, Set<string>>();
-  private watchTimer?: NodeJS.Timeout;
 
   private constructor(
     private readonly authority: CertificateAuthority,
@@ -77,12 +76,15 @@ export class OcspResponder {
   static async open(authority: CertificateAuthority, options: OcspResponderOptions): Promise<OcspResponder> {
     const responder = new OcspResponder(authority, options);
     const delegated = await authority.store.settings.get('service.ocsp');
-    const service = delegated ? (JSON.parse(delegated) as { serial: string; keyRef: string; algorithm: SignatureAlgorithm }) : undefined;
+    const service = delegated
+      ? (JSON.parse(delegated) as { serial: string; keyRef: string; algorithm: SignatureAlgorithm })
+      : undefined;
     const serviceRecord = service ? await authority.store.certificates.get(service.serial) : undefined;
     for (const ca of await authority.store.cas.list()) {
       const caCert = parseCertificate(ca.certificate);
       // The issuing CA answers through its delegated responder; any other CA signs its own answers.
-      const useDelegated = !!service && !!serviceRecord && serviceRecord.caId === ca.id && serviceRecord.status === 'active';
+      const useDelegated =
+        !!service && !!serviceRecord && serviceRecord.caId === ca.id && serviceRecord.status === 'active';
       const responder_: Responder = useDelegated
         ? {
             caId: ca.id,
@@ -123,7 +125,9 @@ export class OcspResponder {
       throw e;
     }
     if (parsed.certIds.length === 0) return errorAnswer('malformedRequest');
-    const responders = parsed.certIds.map((id) => this.issuers.get(issuerKey(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)));
+    const responders = parsed.certIds.map((id) =>
+      this.issuers.get(issuerKey(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)),
+    );
     const first = responders[0];
     // One response has one signer, so every CertID must name the same CA, and one we serve.
     if (!first || responders.some((r) => r !== first)) return errorAnswer('unauthorized');
@@ -132,48 +136,29 @@ export class OcspResponder {
       const key = hex(parsed.certIds[0].der);
       const hit = this.cache.get(key);
       if (hit && now.getTime() < hit.refreshAt) {
-        return { der: hit.der, cacheable: true, thisUpdate: hit.thisUpdate, nextUpdate: hit.nextUpdate, etag: hit.etag, cache: 'hit', status: 'successful' };
+        return {
+          der: hit.der,
+          cacheable: true,
+          thisUpdate: hit.thisUpdate,
+          nextUpdate: hit.nextUpdate,
+          etag: hit.etag,
+          cache: 'hit',
+          status: 'successful',
+        };
       }
       const entry = await this.cached(first, parsed.certIds[0], key, now);
-      return { der: entry.der, cacheable: true, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, etag: entry.etag, cache: 'miss', status: 'successful' };
+      return {
+        der: entry.der,
+        cacheable: true,
+        thisUpdate: entry.thisUpdate,
+        nextUpdate: entry.nextUpdate,
+        etag: entry.etag,
+        cache: 'miss',
+        status: 'successful',
+      };
     }
     const der = await this.sign(first, parsed.certIds, now, parsed.nonce);
     return { der, cacheable: false, cache: 'none', status: 'successful' };
-  }
-
-  /**
-   * Polls the database for status changes made by other processes (the command line, another
-   * server) and drops their cached responses. Changes made through this process's authority
-   * arrive at once through its listener.
-   */
-  watch(everyMs = 2000): void {
-    if (this.watchTimer) return;
-    let since = new Date();
-    const seen = new Map<string, number>();
-    this.watchTimer = setInterval(() => {
-      // Whole-second times: look a little back, and skip what was already handled.
-      this.authority.store.certificates
-        .statusChangesAfter(new Date(since.getTime() - 2000))
-        .then((changes) => {
-          for (const c of changes) {
-            if (seen.get(c.serial) === c.at.getTime()) continue;
-            seen.set(c.serial, c.at.getTime());
-            this.forget(c.serial);
-            if (c.at > since) since = c.at;
-          }
-          if (seen.size > 10_000) seen.clear();
-        })
-        .catch(() => {
-          // The database is briefly unavailable: the next poll tries again.
-        });
-    }, everyMs);
-    this.watchTimer.unref();
-  }
-
-  /** Stops polling. */
-  stopWatching(): void {
-    clearInterval(this.watchTimer);
-    this.watchTimer = undefined;
   }
 
   /** Drops what is cached in memory about a certificate (the CA already deleted the stored copy). */
@@ -196,7 +181,13 @@ export class OcspResponder {
     const thisUpdate = wholeSecond(now);
     const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
     const der = await this.sign(responder, [certId], now);
-    await this.authority.store.ocspResponses.put({ certId: key, serial: certId.serialHex, der, thisUpdate, nextUpdate });
+    await this.authority.store.ocspResponses.put({
+      certId: key,
+      serial: certId.serialHex,
+      der,
+      thisUpdate,
+      nextUpdate,
+    });
     return this.remember(key, certId.serialHex, der, thisUpdate, nextUpdate);
   }
 
@@ -223,11 +214,21 @@ export class OcspResponder {
     return entry;
   }
 
-  private async sign(responder: Responder, certIds: OcspCertId[], now: Date, nonce?: Uint8Array): Promise<Uint8Array> {
+  private async sign(
+    responder: Responder,
+    certIds: OcspCertId[],
+    now: Date,
+    nonce?: Uint8Array,
+  ): Promise<Uint8Array> {
     const thisUpdate = wholeSecond(now);
     const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
     const responses = await Promise.all(
-      certIds.map(async (certId) => ({ certId, status: await this.status(responder.caId, certId.serialHex), thisUpdate, nextUpdate })),
+      certIds.map(async (certId) => ({
+        certId,
+        status: await this.status(responder.caId, certId.serialHex),
+        thisUpdate,
+        nextUpdate,
+      })),
     );
     const signer = await responder.signer;
     return buildOcspResponse(
@@ -247,7 +248,9 @@ export class OcspResponder {
     const record = await this.authority.store.certificates.get(serial);
     if (!record || record.caId !== caId) return { status: 'unknown' };
     if (record.status === 'active') return { status: 'good' };
-    const reason = (record.status === 'hold' ? 'certificateHold' : (record.revocationReason ?? 'unspecified')) as RevocationReason;
+    const reason = (
+      record.status === 'hold' ? 'certificateHold' : (record.revocationReason ?? 'unspecified')
+    ) as RevocationReason;
     return { status: 'revoked', revokedAt: record.revokedAt ?? record.statusChangedAt, reason };
   }
 }

@@ -138,7 +138,16 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** Runs the `kyso` command line from the sources, as a separate process. */
 export function kyso(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Uint8Array } = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env, KYSO_DATABASE_URL: undefined, KYSO_KEY_BACKEND: undefined, ...opts.env };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KYSO_DATABASE_URL: undefined,
+    KYSO_KEY_BACKEND: undefined,
+    ...opts.env,
+  };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), ...args], { cwd: ROOT, env, input: opts.input });
+  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), ...args], {
+    cwd: ROOT,
+    env,
+    input: opts.input,
+  });
 }

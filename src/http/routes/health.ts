@@ -3,7 +3,9 @@ import type { Services } from '../services.js';
 
 /** Liveness, readiness and Prometheus metrics. */
 export function healthRoutes(app: FastifyInstance, s: Services): void {
-  app.get('/healthz', { config: { service: 'health' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { service: 'health' }, schema: { hide: true } }, async () => ({
+    status: 'ok',
+  }));
   app.get('/readyz', { config: { service: 'health' }, schema: { hide: true } }, async (_request, reply) => {
     const r = await s.ready();
     return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'not ready', checks: r.checks });

@@ -25,7 +25,13 @@ const certificateSchema = {
 const problemSchema = {
   type: 'object',
   description: 'RFC 9457 problem details (application/problem+json)',
-  properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' } },
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+  },
 } as const;
 
 const SERIAL = /^([0-9A-Fa-f:]{1,64}?)(\.cer|\.pem)?$/;
@@ -46,17 +52,39 @@ export function repositoryRoutes(app: FastifyInstance, s: Services): void {
             q: { type: 'string', maxLength: 200, description: 'name, e-mail or serial' },
             org: { type: 'string', maxLength: 200, description: 'organization (O)' },
             status: { type: 'string', enum: ['active', 'hold', 'revoked', 'expired'] },
-            profile: { type: 'string', enum: ['individual', 'organization', 'device', 'tsa', 'ocsp', 'subca'] },
+            profile: {
+              type: 'string',
+              enum: ['individual', 'organization', 'device', 'tsa', 'ocsp', 'subca'],
+            },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
             offset: { type: 'integer', minimum: 0, maximum: 100000, default: 0 },
           },
         },
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: certificateSchema } } }, 400: problemSchema },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: certificateSchema } } },
+          400: problemSchema,
+        },
       },
     },
     async (request) => {
-      const q = request.query as { q?: string; org?: string; status?: 'active'; profile?: string; limit: number; offset: number };
-      return { items: await s.repository.search({ text: q.q, organization: q.org, status: q.status, profile: q.profile, limit: q.limit, offset: q.offset }) };
+      const q = request.query as {
+        q?: string;
+        org?: string;
+        status?: 'active';
+        profile?: string;
+        limit: number;
+        offset: number;
+      };
+      return {
+        items: await s.repository.search({
+          text: q.q,
+          organization: q.org,
+          status: q.status,
+          profile: q.profile,
+          limit: q.limit,
+          offset: q.offset,
+        }),
+      };
     },
   );
 
@@ -67,13 +95,18 @@ export function repositoryRoutes(app: FastifyInstance, s: Services): void {
       schema: {
         tags: ['repository'],
         summary: 'One certificate: JSON details, or the certificate itself with .cer (DER) or .pem',
-        params: { type: 'object', properties: { serial: { type: 'string', maxLength: 80 } }, required: ['serial'] },
+        params: {
+          type: 'object',
+          properties: { serial: { type: 'string', maxLength: 80 } },
+          required: ['serial'],
+        },
         response: { 200: certificateSchema, 404: problemSchema },
       },
     },
     async (request, reply) => {
       const m = SERIAL.exec((request.params as { serial: string }).serial);
-      if (!m) return sendProblem(reply, problem(request, 400, 'bad-serial', 'a serial number is hexadecimal'));
+      if (!m)
+        return sendProblem(reply, problem(request, 400, 'bad-serial', 'a serial number is hexadecimal'));
       const record = await s.repository.certificate(m[1]);
       if (m[2] === '.cer') {
         return reply.type('application/pkix-cert').send(Buffer.from(record.der));

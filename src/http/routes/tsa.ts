@@ -5,7 +5,11 @@ import type { Services } from '../services.js';
 /** The time-stamp protocol over HTTP (RFC 3161 §3.4): POST /tsa. */
 export function tsaRoutes(app: FastifyInstance, s: Services): void {
   app.post('/tsa', { bodyLimit: 64 * 1024, config: { service: 'tsa' } }, async (request, reply) => {
-    if (!s.tsa) return sendProblem(reply, problem(request, 503, 'no-tsa', 'this installation has no time-stamp authority'));
+    if (!s.tsa)
+      return sendProblem(
+        reply,
+        problem(request, 503, 'no-tsa', 'this installation has no time-stamp authority'),
+      );
     const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
     const started = performance.now();
     const answer = await s.tsa.stamp(body);
