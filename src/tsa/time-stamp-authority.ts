@@ -107,7 +107,7 @@ const REJECTIONS = new Map<string, Uint8Array>();
 
 function reject(failure: Parameters<typeof timeStampRejection>[0], text: string): TimeStampAnswer {
   const key = `${failure}:${text}`;
-  let der = REJECTIONS.get(key);
-  if (!der) REJECTIONS.set(key, (der = timeStampRejection(failure, text)));
+  const der = REJECTIONS.get(key) ?? timeStampRejection(failure, text);
+  REJECTIONS.set(key, der);
   return { der, granted: false, failure };
 }

@@ -208,9 +208,9 @@ export class OcspResponder {
     }
     this.cache.delete(key);
     this.cache.set(key, entry);
-    let keys = this.bySerial.get(serial);
-    if (!keys) this.bySerial.set(serial, (keys = new Set()));
+    const keys = this.bySerial.get(serial) ?? new Set<string>();
     keys.add(key);
+    this.bySerial.set(serial, keys);
     return entry;
   }
 
@@ -255,12 +255,8 @@ export class OcspResponder {
   }
 }
 
-const ERRORS = new Map<OcspAnswer['status'], Uint8Array>();
-
 function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalError'): OcspAnswer {
-  let der = ERRORS.get(status);
-  if (!der) ERRORS.set(status, (der = ocspErrorResponse(status)));
-  return { der, cacheable: false, cache: 'none', status };
+  return { der: ocspErrorResponse(status), cacheable: false, cache: 'none', status };
 }
 
 function issuerKey(hash: string, nameHash: Uint8Array, keyHash: Uint8Array): string {
