@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CaError, CertificateAuthority, CrlSchedule, defaultCeremony, runCeremony } from '../ca/index.js';
-import { loadConfig } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
 import { createServer, Metrics } from '../http/index.js';
 import { Repository } from '../repository/index.js';
 import { StoreError } from '../store/index.js';
@@ -12,9 +12,7 @@ import type { Io } from './output.js';
 export const SERVE_HELP = `kyso serve [--host H] [--port P]: the server (OCSP, CRLs, TSA, repository, API). On an empty data
   directory it first makes a demo CA, clearly marked as such; run \`kyso init\` first for a real one.`;
 
-const VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 /** `kyso serve`: runs until SIGINT or SIGTERM, then finishes in-flight requests and closes cleanly. */
 export async function serveCommand(args: string[], io: Io): Promise<number> {
@@ -32,31 +30,63 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (values.port) env.KYSO_PORT = values.port;
   const config = loadConfig({ dataDir: values.data, env });
   const log = (msg: string) => io.err(`${new Date().toISOString()} ${msg}\n`);
+  const server = await startServer(config, { log });
+  log(`Kyso ${VERSION} listening on ${server.url} (public URL ${config.publicUrl}, data ${config.dataDir})`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: finishing in-flight requests`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.stop();
+  log('stopped');
+  return 0;
+}
 
-  let authority: CertificateAuthority;
+export interface RunningServer {
+  url: string;
+  authority: CertificateAuthority;
+  stop(): Promise<void>;
+}
+
+/** Opens the data directory's CA, or makes a demo CA when it has none. */
+async function openOrMakeDemo(config: Config, log: (msg: string) => void): Promise<CertificateAuthority> {
   try {
-    authority = await CertificateAuthority.open(config);
+    return await CertificateAuthority.open(config);
   } catch (e) {
     if (!((e instanceof CaError || e instanceof StoreError) && e.code === 'not-initialized')) throw e;
-    log(
-      `no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`,
-    );
-    const d = defaultCeremony();
-    await runCeremony(config, {
-      ...d,
-      rootName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo Root CA',
-      issuingName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo Issuing CA',
-      ocspName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo OCSP Responder',
-      tsaName: 'C=VN, O=Kyso Demo (không dùng thật), CN=Kyso Demo Time-Stamp Authority',
-      actor: 'serve:demo',
-      demo: true,
-    });
-    authority = await CertificateAuthority.open(config);
   }
+  log(`no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`);
+  const demo = 'C=VN, O=Kyso Demo (không dùng thật)';
+  await runCeremony(config, {
+    ...defaultCeremony(),
+    rootName: `${demo}, CN=Kyso Demo Root CA`,
+    issuingName: `${demo}, CN=Kyso Demo Issuing CA`,
+    ocspName: `${demo}, CN=Kyso Demo OCSP Responder`,
+    tsaName: `${demo}, CN=Kyso Demo Time-Stamp Authority`,
+    actor: 'serve:demo',
+    demo: true,
+  });
+  return CertificateAuthority.open(config);
+}
+
+/**
+ * Opens the CA (making a demo CA on an empty data directory), its OCSP responder, TSA, CRL
+ * schedule and repository, and starts the web server. `stop` finishes in-flight requests first.
+ */
+export async function startServer(
+  config: Config,
+  options: { log: (msg: string) => void; logger?: boolean },
+): Promise<RunningServer> {
+  const { log } = options;
+  const authority = await openOrMakeDemo(config, log);
   if ((await authority.store.settings.get('ca.demo')) === 'true') {
     log('WARNING: this is a DEMO CA (CA thử nghiệm). Do not trust its certificates.');
   }
-
   const metrics = new Metrics();
   const ocsp = await OcspResponder.open(authority, { validityHours: 24, maxCached: 200_000 });
   const tsa = await TimeStampAuthority.open(authority, {
@@ -93,7 +123,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       },
     },
     {
-      logger: { level: process.env.KYSO_LOG_LEVEL ?? 'info' },
+      logger: options.logger === false ? false : { level: process.env.KYSO_LOG_LEVEL ?? 'info' },
       logRequests: process.env.KYSO_LOG_REQUESTS === '1',
       version: VERSION,
     },
@@ -101,23 +131,13 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  log(
-    `Kyso ${VERSION} listening on http://${config.http.host}:${port} (public URL ${config.publicUrl}, data ${config.dataDir})`,
-  );
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log(`${signal}: finishing in-flight requests`);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await app.close();
-  await schedule.stop();
-  await authority.close();
-  log('stopped');
-  return 0;
+  return {
+    url: `http://${config.http.host}:${port}`,
+    authority,
+    async stop() {
+      await app.close();
+      await schedule.stop();
+      await authority.close();
+    },
+  };
 }
