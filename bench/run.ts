@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { crlBench } from './crl.js';
 import { issuanceBench } from './issuance.js';
+import { ocspBench } from './ocsp.js';
 
-// `npm run bench [issuance] [crl]`: each benchmark runs its peer in the same run; the lines are
+// `npm run bench [issuance] [crl] [ocsp] [tsa]`: each benchmark runs its peer in the same run; the lines are
 // Markdown, ready for docs/benchmarks.md.
 const only = new Set(process.argv.slice(2));
 const want = (name: string) => only.size === 0 || only.has(name);
@@ -36,6 +37,23 @@ if (want('crl')) {
     const r = await crlBench(db, 1_000_000);
     console.log(
       `| ${db} | ${f(r.seconds, 2)} | ${f(r.peakMiB)} | ${f(r.bytes)} | ${f(r.opensslSeconds, 2)} |`,
+    );
+  }
+  console.log('');
+}
+
+if (want('ocsp')) {
+  console.log(
+    '| OCSP over loopback, ECDSA P-256 (`ab -k -c 8`, POST) | requests | requests/s | p50 ms | p99 ms | of bare Node.js |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const r of await ocspBench()) {
+    if (!r.result) {
+      console.log(`| ${r.target} | skipped: ${r.skipped} | | | | |`);
+      continue;
+    }
+    console.log(
+      `| ${r.target} | ${f(r.result.requests)} | ${f(r.result.perSecond)} | ${f(r.result.p50Ms, 2)} | ${f(r.result.p99Ms, 2)} | ${f(r.ratio! * 100, 1)} % |`,
     );
   }
   console.log('');

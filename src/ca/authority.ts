@@ -439,6 +439,8 @@ export class CertificateAuthority {
           'illegal-transition',
           `certificate ${record.serial} changed status meanwhile; try again`,
         );
+      // The stored pre-signed OCSP answer is stale from this commit on.
+      await tx.ocspResponses.forget(record.serial);
       await this.audit.append(tx, {
         actor,
         action: `certificate.${action}`,

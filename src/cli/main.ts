@@ -4,8 +4,10 @@ import { CERT_HELP, certCommand } from './cert.js';
 import { CRL_HELP, crlCommand } from './crl.js';
 import { describeError, UsageError } from './errors.js';
 import { INIT_HELP, initCommand } from './init.js';
+import { OCSP_HELP, ocspCommand } from './ocsp.js';
 import { type Io, processIo } from './output.js';
 import { SERVE_HELP, serveCommand } from './serve.js';
+import { TS_HELP, tsCommand } from './ts.js';
 
 const HELP = `kyso: the Kyso certification authority and document-signing platform
 
@@ -19,6 +21,10 @@ ${CA_HELP}
 
 ${SERVE_HELP}
 
+${OCSP_HELP}
+
+${TS_HELP}
+
 kyso audit verify: checks the hash-chained audit log
 
 Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
@@ -30,6 +36,8 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   ca: caCommand,
   audit: auditCommand,
   serve: serveCommand,
+  ocsp: ocspCommand,
+  ts: tsCommand,
 };
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */

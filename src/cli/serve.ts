@@ -12,7 +12,9 @@ import type { Io } from './output.js';
 export const SERVE_HELP = `kyso serve [--host H] [--port P]: the server (OCSP, CRLs, TSA, repository, API). On an empty data
   directory it first makes a demo CA, clearly marked as such; run \`kyso init\` first for a real one.`;
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /** `kyso serve`: runs until SIGINT or SIGTERM, then finishes in-flight requests and closes cleanly. */
 export async function serveCommand(args: string[], io: Io): Promise<number> {
@@ -60,7 +62,9 @@ async function openOrMakeDemo(config: Config, log: (msg: string) => void): Promi
   } catch (e) {
     if (!((e instanceof CaError || e instanceof StoreError) && e.code === 'not-initialized')) throw e;
   }
-  log(`no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`);
+  log(
+    `no CA in ${config.dataDir}: making a DEMO CA (not for real use; see docs/operator/ca.md for \`kyso init\`)`,
+  );
   const demo = 'C=VN, O=Kyso Demo (không dùng thật)';
   await runCeremony(config, {
     ...defaultCeremony(),

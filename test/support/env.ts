@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,36 @@ export function run(
     stdout: r.stdout?.toString('utf8') ?? '',
     stderr: r.stderr?.toString('utf8') ?? '',
   };
+}
+
+/**
+ * `run` without blocking the event loop: needed when the process being run talks to a server
+ * running inside the test process.
+ */
+export function runAsync(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
 }
 
 /** A temporary directory removed by the returned function. */
@@ -136,18 +166,29 @@ export function softHsmToken(label = 'kyso-test'): {
 /** The checkout's root directory. */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Runs the `kyso` command line from the sources, as a separate process. */
-export function kyso(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Uint8Array } = {}) {
+function kysoEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KYSO_DATABASE_URL: undefined,
     KYSO_KEY_BACKEND: undefined,
-    ...opts.env,
+    ...extra,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), ...args], {
+  return env;
+}
+
+const KYSO_ARGS = ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts')];
+
+/** Runs the `kyso` command line from the sources, as a separate process. */
+export function kyso(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Uint8Array } = {}) {
+  return run(process.execPath, [...KYSO_ARGS, ...args], {
     cwd: ROOT,
-    env,
+    env: kysoEnv(opts.env),
     input: opts.input,
   });
+}
+
+/** `kyso` without blocking the event loop, for talking to a server in the test process. */
+export function kysoAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  return runAsync(process.execPath, [...KYSO_ARGS, ...args], { cwd: ROOT, env: kysoEnv(opts.env) });
 }

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { CertificateAuthority } from '../../src/ca/index.js';
 import { startServer } from '../../src/cli/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { toPem } from '../../src/pki/index.js';
-import type { CertificateAuthority } from '../../src/ca/index.js';
 import { testEnv } from './ca.js';
 import type { TestDatabase } from './env.js';
 
@@ -21,7 +21,10 @@ export interface TestServer {
 export async function startTestServer(dir: string, db: TestDatabase): Promise<TestServer> {
   const e = await testEnv(db, { kind: 'soft' });
   const dataDir = path.join(dir, 'data');
-  const config = loadConfig({ dataDir, env: { ...e.env, KYSO_PORT: '0', KYSO_PUBLIC_URL: 'http://127.0.0.1' } });
+  const config = loadConfig({
+    dataDir,
+    env: { ...e.env, KYSO_PORT: '0', KYSO_PUBLIC_URL: 'http://127.0.0.1' },
+  });
   const server = await startServer(config, { log: () => {}, logger: false });
   const [issuing, root] = await server.authority.chain();
   const rootPem = path.join(dir, 'root.pem');
