@@ -89,18 +89,21 @@ export function parseAb(report: string, csv: string): LoadResult {
   };
 }
 
+/** The warm-up: long enough for the JIT and caches to settle and to tell the rate. */
+export const WARM_UP = { count: 1_000_000, seconds: 3 };
+
 /**
- * A short run to warm the target (JIT, caches, connections), then one sized to last about
- * `seconds` at the rate the warm-up saw, bounded by twice that count's expected time.
+ * A warm-up run (JIT, caches, connections), then one sized to last about `seconds` at the rate
+ * the warm-up saw, bounded in time by twice that.
  */
-export function warmThenMeasure(
-  r: Omit<AbRun, 'count' | 'seconds'>,
-  seconds = 8,
-  maxCount = 2_000_000,
-): LoadResult {
-  const warm = ab({ ...r, count: 5_000, seconds: 10 });
-  const count = Math.min(maxCount, Math.max(5_000, Math.round(warm.perSecond * seconds)));
-  return ab({ ...r, count, seconds: seconds * 2 });
+export function warmThenMeasure(r: Omit<AbRun, 'count' | 'seconds'>, seconds = 8): LoadResult {
+  const warm = ab({ ...r, ...WARM_UP });
+  return ab({ ...r, count: measuredCount(warm.perSecond, seconds), seconds: seconds * 2 });
+}
+
+/** Requests for a run of about `seconds` at `perSecond`, within sane bounds. */
+export function measuredCount(perSecond: number, seconds: number): number {
+  return Math.min(2_000_000, Math.max(5_000, Math.round(perSecond * seconds)));
 }
 
 /** A free TCP port on the loopback interface, for a server that must be told its port. */
