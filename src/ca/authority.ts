@@ -79,6 +79,20 @@ export interface Issuer {
   fixed: Extension[];
 }
 
+/** Opens the key backend the configuration names; secrets are read now, not before. */
+export function openConfiguredKeyBackend(config: Config): Promise<KeyBackend> {
+  const k = config.keys;
+  return k.backend === 'soft'
+    ? openKeyBackend({ kind: 'soft', dir: k.dir, passphrase: k.passphrase.read() })
+    : openKeyBackend({
+        kind: 'pkcs11',
+        module: k.module,
+        tokenLabel: k.tokenLabel,
+        pin: k.pin.read(),
+        poolSize: k.poolSize,
+      });
+}
+
 /** Told after a certificate's status change is committed (the OCSP cache listens). */
 export type StatusListener = (change: {
   serial: string;
@@ -168,17 +182,7 @@ export class CertificateAuthority {
   /** The key backend, opened once. */
   keyBackend(): Promise<KeyBackend> {
     if (!this.keys) {
-      const k = this.config.keys;
-      this.keys =
-        k.backend === 'soft'
-          ? openKeyBackend({ kind: 'soft', dir: k.dir, passphrase: k.passphrase.read() })
-          : openKeyBackend({
-              kind: 'pkcs11',
-              module: k.module,
-              tokenLabel: k.tokenLabel,
-              pin: k.pin.read(),
-              poolSize: k.poolSize,
-            });
+      this.keys = openConfiguredKeyBackend(this.config);
       this.keys.catch(() => {
         this.keys = undefined;
       });
@@ -291,20 +295,7 @@ export class CertificateAuthority {
 
   /** Renews a certificate: same subject and profile, the same key or a new one from a CSR. */
   async renew(serialHex: string, req: RenewRequest): Promise<CertificateRecord> {
-    const old = await this.get(serialHex);
-    nextStatus(old.status, 'renew', old.serial);
-    const now = wholeSecond();
-    if (old.notAfter <= now) {
-      throw new CaError(
-        'expired',
-        `certificate ${old.serial} expired on ${old.notAfter.toISOString()}: issue a new one`,
-      );
-    }
-    const profile = profileNamed(this.profiles, old.profile);
-    const oldCert = parseCertificate(old.der);
-    const publicKey = req.csr ? (await parseCsrAsync(req.csr)).publicKey : oldCert.publicKey;
-    this.checkKey(profile, publicKey);
-    const issuer = await this.issuer(old.caId);
+    const { old, oldCert, profile, publicKey, issuer, now } = await this.reissue(serialHex, 'renew', req.csr);
     const validity = renewalValidity(profile, issuer.cert.notAfter, old.notAfter, now, req.days);
     return this.sign(issuer, profile, {
       subject: oldCert.subjectDer,
@@ -319,13 +310,10 @@ export class CertificateAuthority {
     });
   }
 
-  /**
-   * Changes a certificate's information: a new certificate with the new subject until the old
-   * one's end, and the old one revoked as superseded, in one transaction.
-   */
-  async change(serialHex: string, req: ChangeRequest): Promise<CertificateRecord> {
+  /** What renewal and change both start from: a live certificate, its profile, and the key to certify. */
+  private async reissue(serialHex: string, action: 'renew' | 'change', csr?: Uint8Array | string) {
     const old = await this.get(serialHex);
-    nextStatus(old.status, 'change', old.serial);
+    nextStatus(old.status, action, old.serial);
     const now = wholeSecond();
     if (old.notAfter <= now) {
       throw new CaError(
@@ -335,10 +323,19 @@ export class CertificateAuthority {
     }
     const profile = profileNamed(this.profiles, old.profile);
     const oldCert = parseCertificate(old.der);
-    const publicKey = req.csr ? (await parseCsrAsync(req.csr)).publicKey : oldCert.publicKey;
+    const publicKey = csr ? (await parseCsrAsync(csr)).publicKey : oldCert.publicKey;
     this.checkKey(profile, publicKey);
-    const subject = parseName(req.subject);
     const issuer = await this.issuer(old.caId);
+    return { old, oldCert, profile, publicKey, issuer, now };
+  }
+
+  /**
+   * Changes a certificate's information: a new certificate with the new subject until the old
+   * one's end, and the old one revoked as superseded, in one transaction.
+   */
+  async change(serialHex: string, req: ChangeRequest): Promise<CertificateRecord> {
+    const { old, profile, publicKey, issuer, now } = await this.reissue(serialHex, 'change', req.csr);
+    const subject = parseName(req.subject);
     return this.sign(issuer, profile, {
       subject,
       publicKey,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AuditLog } from '../auth/index.js';
 import { type Config, type ConfigFile, defaultPassphraseFile, readConfigFile } from '../config.js';
-import { type KeyBackend, openKeyBackend, type Signer } from '../keys/index.js';
+import type { KeyBackend, Signer } from '../keys/index.js';
 import {
   buildCertificate,
   defaultSignatureAlgorithm,
@@ -18,7 +18,7 @@ import {
   serialToHex,
 } from '../pki/index.js';
 import { Store } from '../store/index.js';
-import { CertificateAuthority, publicUrls } from './authority.js';
+import { CertificateAuthority, openConfiguredKeyBackend, publicUrls } from './authority.js';
 import { CaError } from './errors.js';
 import { wholeSecond } from './validity.js';
 
@@ -94,7 +94,7 @@ export async function runCeremony(config: Config, options: CeremonyOptions): Pro
       );
     }
     const passphraseFile = ensurePassphrase(config);
-    const keys = await openBackend(config);
+    const keys = await openConfiguredKeyBackend(config);
     try {
       return await ceremony(config, options, store, keys, rootDn, issuingDn, passphraseFile);
     } finally {
@@ -296,19 +296,6 @@ function sign(signer: Signer) {
 
 function sha256hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-async function openBackend(config: Config): Promise<KeyBackend> {
-  const k = config.keys;
-  return k.backend === 'soft'
-    ? openKeyBackend({ kind: 'soft', dir: k.dir, passphrase: k.passphrase.read() })
-    : openKeyBackend({
-        kind: 'pkcs11',
-        module: k.module,
-        tokenLabel: k.tokenLabel,
-        pin: k.pin.read(),
-        poolSize: k.poolSize,
-      });
 }
 
 /**
