@@ -41,48 +41,36 @@ const emailOnly = (s: { email?: string }): GeneralName[] =>
   s.email ? [{ type: 'email', value: s.email }] : [];
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
+const INDIVIDUAL: Profile = {
+  name: 'individual',
+  description: "a person's signing certificate (chứng thư số cá nhân)",
+  issuer: 'issuing',
+  keySpecs: ALL_KEYS,
+  defaultValidityDays: 3 * YEAR,
+  maxValidityDays: 5 * YEAR,
+  maxRenewalDays: 3 * YEAR,
+  keyUsage: signing,
+  extendedKeyUsage: [
+    OID.ekuDocumentSigning,
+    OID.ekuMsDocumentSigning,
+    OID.ekuEmailProtection,
+    OID.ekuClientAuth,
+  ],
+  ekuCritical: false,
+  ca: false,
+  ocspNoCheck: false,
+  policies: [],
+  altNames: emailOnly,
+};
+
 const DEFAULTS: Record<ProfileName, Profile> = {
-  individual: {
-    name: 'individual',
-    description: "a person's signing certificate (chứng thư số cá nhân)",
-    issuer: 'issuing',
-    keySpecs: ALL_KEYS,
-    defaultValidityDays: 3 * YEAR,
-    maxValidityDays: 5 * YEAR,
-    maxRenewalDays: 3 * YEAR,
-    keyUsage: signing,
-    extendedKeyUsage: [
-      OID.ekuDocumentSigning,
-      OID.ekuMsDocumentSigning,
-      OID.ekuEmailProtection,
-      OID.ekuClientAuth,
-    ],
-    ekuCritical: false,
-    ca: false,
-    ocspNoCheck: false,
-    policies: [],
-    altNames: emailOnly,
-  },
+  individual: INDIVIDUAL,
+  // The seal signs like a person does; it is held by the clerk and lives longer.
   organization: {
+    ...INDIVIDUAL,
     name: 'organization',
     description: "an organization's seal certificate (chứng thư số của tổ chức)",
-    issuer: 'issuing',
-    keySpecs: ALL_KEYS,
     defaultValidityDays: 5 * YEAR,
-    maxValidityDays: 5 * YEAR,
-    maxRenewalDays: 3 * YEAR,
-    keyUsage: signing,
-    extendedKeyUsage: [
-      OID.ekuDocumentSigning,
-      OID.ekuMsDocumentSigning,
-      OID.ekuEmailProtection,
-      OID.ekuClientAuth,
-    ],
-    ekuCritical: false,
-    ca: false,
-    ocspNoCheck: false,
-    policies: [],
-    altNames: emailOnly,
   },
   device: {
     name: 'device',
