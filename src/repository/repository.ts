@@ -25,6 +25,9 @@ export interface PublicCertificate {
  * downloads of certificates, CA certificates and CRLs.
  */
 export class Repository {
+  // A CRL can be tens of megabytes: keep the newest of each kind and re-read it only when a newer one exists.
+  private readonly crls = new Map<string, CrlRecord>();
+
   constructor(private readonly authority: CertificateAuthority) {}
 
   /** Searches by name, e-mail, organization or serial. */
@@ -73,8 +76,14 @@ export class Repository {
 
   /** The latest full or delta CRL of a CA. */
   async crl(caId: string, kind: 'full' | 'delta'): Promise<CrlRecord> {
+    const key = `${caId}:${kind}`;
+    const number = await this.authority.store.crls.latestNumber(caId, kind);
+    if (number === undefined) throw new CaError('unknown-ca', `no ${kind} CRL for CA "${caId}" yet`);
+    const cached = this.crls.get(key);
+    if (cached?.number === number) return cached;
     const crl = await this.authority.store.crls.latest(caId, kind);
     if (!crl) throw new CaError('unknown-ca', `no ${kind} CRL for CA "${caId}" yet`);
+    this.crls.set(key, crl);
     return crl;
   }
 }

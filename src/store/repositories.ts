@@ -314,6 +314,17 @@ export class CrlRepository {
       .execute();
   }
 
+  /** The number of the newest full (or delta) CRL of a CA: a cheap freshness check for caches. */
+  async latestNumber(caId: string, kind: 'full' | 'delta'): Promise<number | undefined> {
+    const row = await this.q
+      .selectFrom('crls')
+      .select((eb) => eb.fn.max('number').as('n'))
+      .where('ca_id', '=', caId)
+      .where('delta_base', kind === 'full' ? 'is' : 'is not', null)
+      .executeTakeFirst();
+    return row?.n == null ? undefined : Number(row.n);
+  }
+
   /** The newest full (or delta) CRL of a CA. */
   async latest(caId: string, kind: 'full' | 'delta'): Promise<CrlRecord | undefined> {
     const row = await this.q
