@@ -57,6 +57,28 @@ const fileSchema = z
       .strict()
       .optional(),
     profiles: z.record(z.string(), profileOverride).optional(),
+    ocsp: z
+      .object({
+        validityHours: z
+          .number()
+          .positive()
+          .max(24 * 7)
+          .optional(),
+        maxCached: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    tsa: z
+      .object({
+        policy: z
+          .string()
+          .regex(/^\d+(\.\d+)+$/)
+          .optional(),
+        acceptedPolicies: z.array(z.string().regex(/^\d+(\.\d+)+$/)).optional(),
+        accuracySeconds: z.number().int().positive().max(60).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -83,6 +105,9 @@ export interface Config {
     deltaIntervalMinutes: number;
   };
   profiles: Record<string, ProfileOverride>;
+  ocsp: { validityHours: number; maxCached: number };
+  /** Policy undefined: the TSA's own default. */
+  tsa: { policy?: string; acceptedPolicies: string[]; accuracySeconds: number };
 }
 
 export const DEFAULT_PKCS11_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -200,5 +225,11 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
       deltaIntervalMinutes: file.crl?.deltaIntervalMinutes ?? 60,
     },
     profiles: file.profiles ?? {},
+    ocsp: { validityHours: file.ocsp?.validityHours ?? 24, maxCached: file.ocsp?.maxCached ?? 200_000 },
+    tsa: {
+      policy: file.tsa?.policy,
+      acceptedPolicies: file.tsa?.acceptedPolicies ?? [],
+      accuracySeconds: file.tsa?.accuracySeconds ?? 1,
+    },
   };
 }

@@ -92,11 +92,10 @@ export async function startServer(
     log('WARNING: this is a DEMO CA (CA thử nghiệm). Do not trust its certificates.');
   }
   const metrics = new Metrics();
-  const ocsp = await OcspResponder.open(authority, { validityHours: 24, maxCached: 200_000 });
+  const ocsp = await OcspResponder.open(authority, config.ocsp);
   const tsa = await TimeStampAuthority.open(authority, {
-    policy: DEFAULT_TSA_POLICY,
-    acceptedPolicies: [],
-    accuracySeconds: 1,
+    ...config.tsa,
+    policy: config.tsa.policy ?? DEFAULT_TSA_POLICY,
   });
   await Promise.all([ocsp.ready(), tsa?.ready()]);
   const schedule = new CrlSchedule(authority, {
