@@ -33,9 +33,12 @@ function describe(v: PdfValue): string {
 function inflate(data: Uint8Array, maxBytes: number): Uint8Array {
   try {
     // Sync flush accepts streams whose writer left off the final Adler-32, which is common.
-    return new Uint8Array(inflateSync(data, { maxOutputLength: maxBytes, finishFlush: constants.Z_SYNC_FLUSH }));
+    return new Uint8Array(
+      inflateSync(data, { maxOutputLength: maxBytes, finishFlush: constants.Z_SYNC_FLUSH }),
+    );
   } catch (e) {
-    if (e instanceof RangeError) throw new PdfError('limit', `stream inflates to more than ${maxBytes} bytes`);
+    if (e instanceof RangeError)
+      throw new PdfError('limit', `stream inflates to more than ${maxBytes} bytes`);
     throw new PdfError('bad-stream', `FlateDecode failed: ${(e as Error).message}`);
   }
 }

@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { PdfError } from './errors.js';
-import { ByteWriter, dict, name, PdfDict, PdfRef, PdfStream, PdfString, type PdfValue, writeValue } from './objects.js';
+import {
+  ByteWriter,
+  dict,
+  name,
+  type PdfDict,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  type PdfValue,
+  writeValue,
+} from './objects.js';
 import type { PdfDocument } from './reader.js';
 
 // An incremental update (ISO 32000-1 §7.5.6): the original bytes, untouched, then the new and changed
@@ -70,7 +80,10 @@ export class IncrementalUpdate {
     return { bytes, bodyOffsets };
   }
 
-  /** /Root, /Info and /ID (first element kept, second new) for the new trailer. */
+  /**
+   * The new trailer: the previous one's entries (§7.5.6) but those that describe its own section, with
+   * /ID's first element kept and its second new, and /Prev to the previous section.
+   */
   private trailer(body: ByteWriter): PdfDict {
     const id = this.doc.id();
     // The new second element hashes what this revision adds, so it changes whenever the revision does.
@@ -79,13 +92,16 @@ export class IncrementalUpdate {
       .update(body.toBytes())
       .digest()
       .subarray(0, 16);
-    return dict({
+    const trailer = dict({
       Size: this.next,
       Root: this.doc.rootRef(),
       Info: this.doc.trailerEntry('Info'),
       ID: [new PdfString(id ? id[0] : fresh, true), new PdfString(fresh, true)],
       Prev: this.doc.startxref,
     });
+    for (const [k, v] of this.doc.trailer.entries)
+      if (!trailer.has(k) && !SECTION_KEYS.has(k)) trailer.set(k, v);
+    return trailer;
   }
 
   private writeXrefStream(
@@ -109,13 +125,33 @@ export class IncrementalUpdate {
       rows[pos++] = gen & 0xff;
     }
     const data = deflateSync(rows);
-    const d = dict({ Type: name('XRef'), W: [1, width, 2], Index: subsections(nums).flat(), Filter: name('FlateDecode') });
+    const d = dict({
+      Type: name('XRef'),
+      W: [1, width, 2],
+      Index: subsections(nums).flat(),
+      Filter: name('FlateDecode'),
+    });
     for (const [k, v] of trailer.entries) d.set(k, v);
     out.text(`${ref.num} 0 obj\n`);
     writeObjectBody(out, new PdfStream(d, data));
     out.text('\nendobj\n');
   }
 }
+
+/** Trailer and xref-stream entries that belong to one section and are not carried into the next. */
+const SECTION_KEYS = new Set([
+  'XRefStm',
+  'Type',
+  'W',
+  'Index',
+  'Filter',
+  'DecodeParms',
+  'Length',
+  'DL',
+  'F',
+  'FFilter',
+  'FDecodeParms',
+]);
 
 /** Runs of consecutive object numbers as [first, count] pairs. */
 function subsections(nums: number[]): [number, number][] {
@@ -128,7 +164,11 @@ function subsections(nums: number[]): [number, number][] {
   return out;
 }
 
-function writeXrefTable(out: ByteWriter, trailer: PdfDict, offsets: Map<number, { offset: number; gen: number }>): void {
+function writeXrefTable(
+  out: ByteWriter,
+  trailer: PdfDict,
+  offsets: Map<number, { offset: number; gen: number }>,
+): void {
   out.text('xref\n');
   const nums = [...offsets.keys()].sort((a, b) => a - b);
   let i = 0;

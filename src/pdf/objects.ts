@@ -74,6 +74,7 @@ export class PdfStream {
   ) {}
 }
 
+/** Any PDF object; arrays are plain arrays. */
 export type PdfValue =
   | null
   | boolean
@@ -147,7 +148,9 @@ export function formatName(value: string): string {
     const code = ch.charCodeAt(0);
     if (code > 0xff) throw new PdfError('bad-input', 'a name holds bytes, not Unicode');
     out +=
-      NAME_PLAIN.test(ch) && !NAME_SPECIAL.has(ch) ? ch : `#${code.toString(16).padStart(2, '0').toUpperCase()}`;
+      NAME_PLAIN.test(ch) && !NAME_SPECIAL.has(ch)
+        ? ch
+        : `#${code.toString(16).padStart(2, '0').toUpperCase()}`;
   }
   return out;
 }
@@ -193,9 +196,9 @@ export function writeValue(out: ByteWriter, v: PdfValue, depth = 0): void {
   } else if (v instanceof PdfDict) {
     out.text('<<');
     for (const [k, item] of v.entries) {
-      out.text(formatName(k)).text(' ');
+      out.text(` ${formatName(k)} `);
       writeValue(out, item, depth + 1);
     }
-    out.text('>>');
+    out.text(' >>');
   } else throw new PdfError('bad-input', 'a stream cannot be written as a direct object');
 }

@@ -79,6 +79,7 @@ function readDict(lx: Lexer, limits: ParseLimits, depth: number): PdfDict {
   while (true) {
     const k = lx.next();
     if (k.type === 'delimiter' && k.value === '>>') return d;
+    if (k.type === 'eof') fail('unexpected end of data', k.start);
     if (k.type !== 'name') fail('dictionary key is not a name', k.start);
     if (seen.has(k.value)) fail(`dictionary repeats the key /${k.value}`, k.start);
     seen.add(k.value);
@@ -141,7 +142,8 @@ function readStreamData(lx: Lexer, d: PdfDict, keywordEnd: number, resolveLength
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0)
     throw new PdfError('bad-stream', `stream at offset ${start} has no valid /Length`);
   const end = start + length;
-  if (end > lx.end) throw new PdfError('bad-stream', `stream at offset ${start} runs past the end of the file`);
+  if (end > lx.end)
+    throw new PdfError('bad-stream', `stream at offset ${start} runs past the end of the file`);
   lx.pos = end;
   const t = lx.next();
   if (t.type !== 'keyword' || t.value !== 'endstream')

@@ -1,6 +1,6 @@
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
-import { Lexer, latin1 } from './lexer.js';
+import { isWhitespace, Lexer, latin1 } from './lexer.js';
 import {
   isName,
   numberValue,
@@ -197,7 +197,8 @@ export class PdfDocument {
     if ((e.type === 'offset' ? e.gen : 0) !== ref.gen) return null;
     const known = this.cache.get(ref.num);
     if (known !== undefined) return known;
-    if (this.resolving.has(ref.num)) throw new PdfError('cycle', `object ${ref.key} refers to itself while being read`);
+    if (this.resolving.has(ref.num))
+      throw new PdfError('cycle', `object ${ref.key} refers to itself while being read`);
     this.resolving.add(ref.num);
     try {
       const value = e.type === 'offset' ? this.readAt(ref, e.offset) : this.readCompressed(ref.num, e);
@@ -240,7 +241,8 @@ export class PdfDocument {
 
   private lengthOf(ref: PdfRef): number {
     const v = this.object(ref);
-    if (typeof v !== 'number') throw new PdfError('bad-stream', `indirect /Length ${ref.key} is not an integer`);
+    if (typeof v !== 'number')
+      throw new PdfError('bad-stream', `indirect /Length ${ref.key} is not an integer`);
     return v;
   }
 
@@ -251,7 +253,8 @@ export class PdfDocument {
       throw new PdfError('bad-xref', `object stream ${e.stream} has no object ${num} at index ${e.index}`);
     const lx = new Lexer(os.data, os.first + entry[1]);
     const value = parseValue(lx, this.limits(false));
-    if (value instanceof PdfRef) throw new PdfError('bad-object', `object ${num} in an object stream is a bare reference`);
+    if (value instanceof PdfRef)
+      throw new PdfError('bad-object', `object ${num} in an object stream is a bare reference`);
     return value;
   }
 
@@ -259,23 +262,37 @@ export class PdfDocument {
     const known = this.objectStreams.get(num);
     if (known) return known;
     const e = this.entries.get(num);
-    if (e?.type !== 'offset') throw new PdfError('bad-xref', `object stream ${num} is not stored directly in the file`);
+    if (e?.type !== 'offset')
+      throw new PdfError('bad-xref', `object stream ${num} is not stored directly in the file`);
     const stream = this.object(new PdfRef(num, e.gen));
     if (!(stream instanceof PdfStream) || !isName(stream.dict.get('Type'), 'ObjStm'))
       throw new PdfError('bad-xref', `object ${num} is not an object stream`);
     const n = stream.dict.get('N');
     const first = stream.dict.get('First');
-    if (typeof n !== 'number' || typeof first !== 'number' || n < 0 || first < 0 || n > this.options.maxXrefEntries)
+    if (
+      typeof n !== 'number' ||
+      typeof first !== 'number' ||
+      n < 0 ||
+      first < 0 ||
+      n > this.options.maxXrefEntries
+    )
       throw new PdfError('bad-object', `object stream ${num} has a bad /N or /First`);
     const data = decodeStream(stream, Math.min(this.options.maxStreamBytes, this.decodedBudget));
     this.decodedBudget -= data.length;
-    if (first > data.length) throw new PdfError('bad-object', `object stream ${num}: /First is past its data`);
+    if (first > data.length)
+      throw new PdfError('bad-object', `object stream ${num}: /First is past its data`);
     const lx = new Lexer(data, 0, first);
     const index: [number, number][] = [];
     for (let i = 0; i < n; i++) {
       const objNum = lx.next();
       const offset = lx.next();
-      if (objNum.type !== 'number' || !objNum.integer || offset.type !== 'number' || !offset.integer || offset.value < 0)
+      if (
+        objNum.type !== 'number' ||
+        !objNum.integer ||
+        offset.type !== 'number' ||
+        !offset.integer ||
+        offset.value < 0
+      )
         throw new PdfError('bad-object', `object stream ${num}: bad header`);
       index.push([objNum.value, offset.value]);
     }
@@ -324,7 +341,8 @@ export class PdfDocument {
       if (depth > this.options.maxDepth) throw new PdfError('limit', 'page tree too deep');
       seen.add(ref.num);
       const node = this.object(ref);
-      if (!(node instanceof PdfDict)) throw new PdfError('bad-structure', `page tree node ${ref.key} is not a dictionary`);
+      if (!(node instanceof PdfDict))
+        throw new PdfError('bad-structure', `page tree node ${ref.key} is not a dictionary`);
       const here: Inherited = {
         mediaBox: node.get('MediaBox') ?? inherited.mediaBox,
         cropBox: node.get('CropBox') ?? inherited.cropBox,
@@ -332,11 +350,13 @@ export class PdfDocument {
       };
       const kids = this.get(node, 'Kids');
       if (isName(node.get('Type'), 'Pages') || (!isName(node.get('Type'), 'Page') && Array.isArray(kids))) {
-        if (!Array.isArray(kids)) throw new PdfError('bad-structure', `page tree node ${ref.key} has no /Kids`);
+        if (!Array.isArray(kids))
+          throw new PdfError('bad-structure', `page tree node ${ref.key} has no /Kids`);
         for (const kid of kids) visit(kid, here, depth + 1);
         return;
       }
-      if (out.length === this.options.maxPages) throw new PdfError('limit', `more than ${this.options.maxPages} pages`);
+      if (out.length === this.options.maxPages)
+        throw new PdfError('limit', `more than ${this.options.maxPages} pages`);
       const mediaBox = this.box(here.mediaBox, `page ${out.length + 1} /MediaBox`);
       if (!mediaBox) throw new PdfError('bad-structure', `page ${out.length + 1} has no /MediaBox`);
       const cropBox = this.box(here.cropBox, `page ${out.length + 1} /CropBox`) ?? mediaBox;
@@ -351,7 +371,8 @@ export class PdfDocument {
     const a = this.resolve(v);
     if (a === undefined) return undefined;
     const n = Array.isArray(a) ? a.map((x) => numberValue(this.resolve(x))) : [];
-    if (n.length !== 4 || n.some((x) => x === undefined)) throw new PdfError('bad-structure', `${what} is not a rectangle`);
+    if (n.length !== 4 || n.some((x) => x === undefined))
+      throw new PdfError('bad-structure', `${what} is not a rectangle`);
     const [x1, y1, x2, y2] = n as number[];
     return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
   }
@@ -381,13 +402,16 @@ export class PdfDocument {
     const out: FieldInfo[] = [];
     const seen = new Set<number>();
     const visit = (ref: PdfValue, parentName: string, parentType: string | undefined, depth: number) => {
-      if (!(ref instanceof PdfRef)) throw new PdfError('bad-structure', 'a form field is not an indirect object');
+      if (!(ref instanceof PdfRef))
+        throw new PdfError('bad-structure', 'a form field is not an indirect object');
       if (seen.has(ref.num)) throw new PdfError('cycle', `form field ${ref.key} appears twice`);
       if (depth > this.options.maxDepth) throw new PdfError('limit', 'form field tree too deep');
-      if (seen.size === this.options.maxFields) throw new PdfError('limit', `more than ${this.options.maxFields} fields`);
+      if (seen.size === this.options.maxFields)
+        throw new PdfError('limit', `more than ${this.options.maxFields} fields`);
       seen.add(ref.num);
       const d = this.object(ref);
-      if (!(d instanceof PdfDict)) throw new PdfError('bad-structure', `form field ${ref.key} is not a dictionary`);
+      if (!(d instanceof PdfDict))
+        throw new PdfError('bad-structure', `form field ${ref.key} is not a dictionary`);
       const partial = textOf(this.get(d, 'T'));
       const name = partial === undefined ? parentName : parentName ? `${parentName}.${partial}` : partial;
       const ft = this.get(d, 'FT');
@@ -427,7 +451,8 @@ export class PdfDocument {
         const v = f.dict.get('V');
         const sig = this.resolve(v);
         if (sig === undefined || sig === null) return f;
-        if (!(sig instanceof PdfDict)) throw new PdfError('bad-structure', `signature field ${f.name} has a /V that is not a dictionary`);
+        if (!(sig instanceof PdfDict))
+          throw new PdfError('bad-structure', `signature field ${f.name} has a /V that is not a dictionary`);
         return { ...f, signature: this.signatureDictionary(sig, v instanceof PdfRef ? v : undefined) };
       });
   }
@@ -460,23 +485,34 @@ export class PdfDocument {
   }
 
   /**
-   * The revisions: each %%EOF preceded by a startxref that names a section of this file's chain, in file
-   * order. A linearized file's first-page trailer is not one, as its startxref is not in the chain.
+   * The revisions, in file order: each section of the chain followed by `startxref N %%EOF` where N is a
+   * section of the chain. Found from the sections rather than by searching for %%EOF, so text inside a
+   * stream cannot pose as a boundary; a linearized file's first-page trailer (startxref 0) is not one.
    */
   revisions(): Revision[] {
     const chain = new Set(this.sections.map((s) => s.offset));
-    const buf = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
     const out: Revision[] = [];
-    for (let at = buf.indexOf('%%EOF'); at >= 0; at = buf.indexOf('%%EOF', at + 5)) {
-      const before = buf.subarray(Math.max(0, at - 48), at).toString('latin1');
-      const m = /startxref\s+(\d+)\s*$/.exec(before);
-      if (!m || !chain.has(Number(m[1]))) continue;
-      let end = at + 5;
-      if (buf[end] === 0x0d) end++;
-      if (buf[end] === 0x0a) end++;
-      out.push({ xrefOffset: Number(m[1]), eofOffset: at, end });
+    for (const s of this.sections) {
+      const lx = new Lexer(this.bytes, s.end);
+      const keyword = lx.next();
+      const n = lx.next();
+      if (
+        keyword.type !== 'keyword' ||
+        keyword.value !== 'startxref' ||
+        n.type !== 'number' ||
+        !chain.has(n.value)
+      )
+        continue;
+      // Only white space: %%EOF itself would read as a comment.
+      let eofOffset = lx.pos;
+      while (eofOffset < this.bytes.length && isWhitespace(this.bytes[eofOffset])) eofOffset++;
+      if (latin1(this.bytes, eofOffset, Math.min(eofOffset + 5, this.bytes.length)) !== '%%EOF') continue;
+      let end = eofOffset + 5;
+      if (this.bytes[end] === 0x0d) end++;
+      if (this.bytes[end] === 0x0a) end++;
+      out.push({ xrefOffset: s.offset, eofOffset, end });
     }
-    return out;
+    return out.sort((a, b) => a.eofOffset - b.eofOffset);
   }
 }
 

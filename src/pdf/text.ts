@@ -6,54 +6,57 @@ import { PdfString, type PdfValue } from './objects.js';
 
 /** PDFDocEncoding where it differs from Latin-1: 0x18–0x1F and 0x80–0xA0 (0x9F and 0xAD are undefined). */
 const PDF_DOC_DIFFERENCES: Record<number, string> = {
-  0x18: '\u02d8',
-  0x19: '\u02c7',
-  0x1a: '\u02c6',
-  0x1b: '\u02d9',
-  0x1c: '\u02dd',
-  0x1d: '\u02db',
-  0x1e: '\u02da',
-  0x1f: '\u02dc',
-  0x80: '\u2022',
-  0x81: '\u2020',
-  0x82: '\u2021',
-  0x83: '\u2026',
-  0x84: '\u2014',
-  0x85: '\u2013',
-  0x86: '\u0192',
-  0x87: '\u2044',
-  0x88: '\u2039',
-  0x89: '\u203a',
-  0x8a: '\u2212',
-  0x8b: '\u2030',
-  0x8c: '\u201e',
-  0x8d: '\u201c',
-  0x8e: '\u201d',
-  0x8f: '\u2018',
-  0x90: '\u2019',
-  0x91: '\u201a',
-  0x92: '\u2122',
-  0x93: '\ufb01',
-  0x94: '\ufb02',
-  0x95: '\u0141',
-  0x96: '\u0152',
-  0x97: '\u0160',
-  0x98: '\u0178',
-  0x99: '\u017d',
-  0x9a: '\u0131',
-  0x9b: '\u0142',
-  0x9c: '\u0153',
-  0x9d: '\u0161',
-  0x9e: '\u017e',
-  0x9f: '\ufffd',
-  0xa0: '\u20ac',
-  0xad: '\ufffd',
+  24: '\u02d8',
+  25: '\u02c7',
+  26: '\u02c6',
+  27: '\u02d9',
+  28: '\u02dd',
+  29: '\u02db',
+  30: '\u02da',
+  31: '\u02dc',
+  128: '\u2022',
+  129: '\u2020',
+  130: '\u2021',
+  131: '\u2026',
+  132: '\u2014',
+  133: '\u2013',
+  134: '\u0192',
+  135: '\u2044',
+  136: '\u2039',
+  137: '\u203a',
+  138: '\u2212',
+  139: '\u2030',
+  140: '\u201e',
+  141: '\u201c',
+  142: '\u201d',
+  143: '\u2018',
+  144: '\u2019',
+  145: '\u201a',
+  146: '\u2122',
+  147: '\ufb01',
+  148: '\ufb02',
+  149: '\u0141',
+  150: '\u0152',
+  151: '\u0160',
+  152: '\u0178',
+  153: '\u017d',
+  154: '\u0131',
+  155: '\u0142',
+  156: '\u0153',
+  157: '\u0161',
+  158: '\u017e',
+  159: '\ufffd',
+  160: '\u20ac',
+  173: '\ufffd',
 };
 
 /** Decodes a text string's bytes. */
 export function decodeText(bytes: Uint8Array): string {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2, b.length & ~1)).swap16().toString('utf16le');
+  if (b[0] === 0xfe && b[1] === 0xff)
+    return Buffer.from(b.subarray(2, b.length & ~1))
+      .swap16()
+      .toString('utf16le');
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return b.subarray(3).toString('utf8');
   let out = '';
   for (const c of b) out += PDF_DOC_DIFFERENCES[c] ?? String.fromCharCode(c);
@@ -100,10 +103,11 @@ const DATE = /^(?:D:)?(\d{4})(\d\d)?(\d\d)?(\d\d)?(\d\d)?(\d\d)?(?:([Zz])|([+-])
 export function parsePdfDate(text: string): Date | undefined {
   const m = DATE.exec(text.trim());
   if (!m) return undefined;
-  const [year, month = 1, day = 1, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((s, i) =>
-    s === undefined ? [0, 1, 1, 0, 0, 0][i] : Number(s),
-  );
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const [year, month = 1, day = 1, hour = 0, minute = 0, second = 0] = m
+    .slice(1, 7)
+    .map((s, i) => (s === undefined ? [0, 1, 1, 0, 0, 0][i] : Number(s)));
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   let ms = Date.UTC(year, month - 1, day, hour, minute, second);
   if (m[8]) {
     const offset = Number(m[9]) * 60 + Number(m[10] ?? 0);

@@ -20,6 +20,8 @@ export interface XrefSection {
   kind: 'table' | 'stream';
   trailer: PdfDict;
   entries: Map<number, XrefEntry>;
+  /** Where the section ends: after the trailer dictionary, or after the stream's endobj. */
+  end: number;
 }
 
 /** Bounds on reading the chain. */
@@ -38,7 +40,8 @@ function bad(message: string): never {
 function directInt(d: PdfDict, key: string): number | undefined {
   const v = d.get(key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`/${key} is not a non-negative integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    bad(`/${key} is not a non-negative integer`);
   return v;
 }
 
@@ -49,7 +52,8 @@ export function readXrefChain(buf: Uint8Array, startxref: number, limits: XrefLi
   const budget = { entries: limits.maxEntries };
   let offset: number | undefined = startxref;
   while (offset !== undefined) {
-    if (seen.has(offset)) throw new PdfError('cycle', `cross-reference /Prev chain loops at offset ${offset}`);
+    if (seen.has(offset))
+      throw new PdfError('cycle', `cross-reference /Prev chain loops at offset ${offset}`);
     if (sections.length === limits.maxSections)
       throw new PdfError('limit', `more than ${limits.maxSections} cross-reference sections`);
     seen.add(offset);
@@ -66,8 +70,12 @@ function readSection(
   limits: XrefLimits,
   budget: { entries: number },
 ): XrefSection {
-  if (!Number.isSafeInteger(offset) || offset >= buf.length) bad(`cross-reference offset ${offset} is outside the file`);
-  if (Buffer.from(buf.buffer, buf.byteOffset + offset, Math.min(4, buf.length - offset)).toString('latin1') === 'xref')
+  if (!Number.isSafeInteger(offset) || offset >= buf.length)
+    bad(`cross-reference offset ${offset} is outside the file`);
+  if (
+    Buffer.from(buf.buffer, buf.byteOffset + offset, Math.min(4, buf.length - offset)).toString('latin1') ===
+    'xref'
+  )
     return readTable(buf, offset, limits, budget);
   if (objectHeaderAt(buf, offset)) return readStream(buf, offset, limits, budget);
   return bad(`no cross-reference section at offset ${offset}`);
@@ -75,10 +83,16 @@ function readSection(
 
 function spend(budget: { entries: number }, n: number, limits: XrefLimits): void {
   budget.entries -= n;
-  if (budget.entries < 0) throw new PdfError('limit', `more than ${limits.maxEntries} cross-reference entries`);
+  if (budget.entries < 0)
+    throw new PdfError('limit', `more than ${limits.maxEntries} cross-reference entries`);
 }
 
-function readTable(buf: Uint8Array, offset: number, limits: XrefLimits, budget: { entries: number }): XrefSection {
+function readTable(
+  buf: Uint8Array,
+  offset: number,
+  limits: XrefLimits,
+  budget: { entries: number },
+): XrefSection {
   const lx = new Lexer(buf, offset + 4);
   const inUse = new Map<number, XrefEntry>();
   const free = new Map<number, XrefEntry>();
@@ -86,7 +100,14 @@ function readTable(buf: Uint8Array, offset: number, limits: XrefLimits, budget: 
     const t = lx.next();
     if (t.type === 'keyword' && t.value === 'trailer') break;
     const count = lx.next();
-    if (t.type !== 'number' || !t.integer || count.type !== 'number' || !count.integer || t.value < 0 || count.value < 0)
+    if (
+      t.type !== 'number' ||
+      !t.integer ||
+      count.type !== 'number' ||
+      !count.integer ||
+      t.value < 0 ||
+      count.value < 0
+    )
       bad(`bad cross-reference subsection at offset ${t.start}`);
     spend(budget, count.value, limits);
     for (let i = 0; i < count.value; i++) {
@@ -103,6 +124,7 @@ function readTable(buf: Uint8Array, offset: number, limits: XrefLimits, budget: 
     }
   }
   const trailer = parseValue(lx, { maxDepth: limits.maxDepth, inFile: true });
+  const end = lx.pos;
   if (!(trailer instanceof PdfDict)) bad('trailer is not a dictionary');
   // Hybrid file (§7.5.8.4): the table's objects first, then its stream's, then free entries.
   const entries = new Map(inUse);
@@ -112,10 +134,15 @@ function readTable(buf: Uint8Array, offset: number, limits: XrefLimits, budget: 
     for (const [num, e] of hidden.entries) if (!entries.has(num)) entries.set(num, e);
   }
   for (const [num, e] of free) if (!entries.has(num)) entries.set(num, e);
-  return { offset, kind: 'table', trailer, entries };
+  return { offset, kind: 'table', trailer, entries, end };
 }
 
-function readStream(buf: Uint8Array, offset: number, limits: XrefLimits, budget: { entries: number }): XrefSection {
+function readStream(
+  buf: Uint8Array,
+  offset: number,
+  limits: XrefLimits,
+  budget: { entries: number },
+): XrefSection {
   const obj = parseIndirectObject(buf, offset, { maxDepth: limits.maxDepth, inFile: true }, () =>
     bad('a cross-reference stream needs a direct /Length'),
   );
@@ -155,7 +182,7 @@ function readStream(buf: Uint8Array, offset: number, limits: XrefLimits, budget:
       else entries.set(num, { type: 'free' });
     }
   }
-  return { offset, kind: 'stream', trailer: d, entries };
+  return { offset, kind: 'stream', trailer: d, entries, end: obj.end };
 }
 
 function intArray(v: PdfValue | undefined, key: string): number[] {

@@ -39,7 +39,9 @@ export function minimalPdf(options: MinimalPdfOptions = {}): Uint8Array {
       `<< /FT /Tx /T (Ho ten) /V (Nguyen Van A) /Type /Annot /Subtype /Widget /Rect [72 600 300 624] /P ${kids[0]} 0 R /DA (/Helv 12 Tf 0 g) /F 4 >>`,
     );
     objects[kids[0] - 1] = objects[kids[0] - 1].replace(' >>', ` /Annots [${field} 0 R] >>`);
-    const acro = add(`<< /Fields [${field} 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv ${font} 0 R >> >> >>`);
+    const acro = add(
+      `<< /Fields [${field} 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv ${font} 0 R >> >> >>`,
+    );
     form = ` /AcroForm ${acro} 0 R`;
   }
   objects[catalog - 1] = `<< /Type /Catalog /Pages ${tree} 0 R${form} >>`;
@@ -55,7 +57,9 @@ export function minimalPdf(options: MinimalPdfOptions = {}): Uint8Array {
   const xref = out.length;
   out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f\r\n`;
   for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n\r\n`;
-  const id = options.noId ? '' : ' /ID [<4B59534F2D544553542D49442D303031> <4B59534F2D544553542D49442D303031>]';
+  const id = options.noId
+    ? ''
+    : ' /ID [<4B59534F2D544553542D49442D303031> <4B59534F2D544553542D49442D303031>]';
   out += `trailer\n<< /Size ${objects.length + 1} /Root ${catalog} 0 R /Info ${info} 0 R${id} >>\nstartxref\n${xref}\n%%EOF\n`;
   return new Uint8Array(Buffer.from(out, 'latin1'));
 }
@@ -71,7 +75,10 @@ export function qpdf(dir: string, pdf: Uint8Array, args: string[], label: string
 }
 
 /** The three layouts the tests sign: classic table, xref and object streams, linearized. */
-export function variants(dir: string, base: Uint8Array): Record<'classic' | 'xref-stream' | 'linearized', Uint8Array> {
+export function variants(
+  dir: string,
+  base: Uint8Array,
+): Record<'classic' | 'xref-stream' | 'linearized', Uint8Array> {
   return {
     classic: base,
     'xref-stream': qpdf(dir, base, ['--object-streams=generate'], 'objstm'),
