@@ -6,6 +6,7 @@ import { describeError, UsageError } from './errors.js';
 import { INIT_HELP, initCommand } from './init.js';
 import { OCSP_HELP, ocspCommand } from './ocsp.js';
 import { type Io, processIo } from './output.js';
+import { PDF_HELP, pdfCommand } from './pdf.js';
 import { SERVE_HELP, serveCommand } from './serve.js';
 import { TS_HELP, tsCommand } from './ts.js';
 
@@ -25,6 +26,8 @@ ${OCSP_HELP}
 
 ${TS_HELP}
 
+${PDF_HELP}
+
 kyso audit verify: checks the hash-chained audit log
 
 Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
@@ -38,6 +41,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   serve: serveCommand,
   ocsp: ocspCommand,
   ts: tsCommand,
+  pdf: pdfCommand,
 };
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */

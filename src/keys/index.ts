@@ -4,6 +4,7 @@ import type { KeyBackend } from './signer.js';
 import { openSoftBackend } from './soft.js';
 
 export { KeyError, type KeyErrorCode } from './errors.js';
+export { type Pkcs12Contents, p12Signer, readPkcs12 } from './pkcs12.js';
 export type { GeneratedKey, KeyBackend, Signer } from './signer.js';
 export { changePin, initToken, listTokens, type TokenInfo, unblockPin } from './token-admin.js';
 

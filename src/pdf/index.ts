@@ -1,3 +1,4 @@
+export type { AppearanceRect, SignatureAppearance } from './appearance.js';
 export { buildChain, type ChainResult } from './chain.js';
 export { PdfError, type PdfErrorCode } from './errors.js';
 export { IncrementalUpdate, RawObject, type WrittenUpdate } from './incremental.js';

@@ -7,6 +7,7 @@ import {
   parseTimeStampToken,
   type SignatureAlgorithm,
 } from '../pki/index.js';
+import { addAppearance, appearancePage, type SignatureAppearance } from './appearance.js';
 import { PdfError } from './errors.js';
 import { IncrementalUpdate, RawObject } from './incremental.js';
 import { ByteWriter, dict, name, type PdfDict, PdfRef, type PdfValue, writeValue } from './objects.js';
@@ -25,8 +26,10 @@ export type ByteRange = [number, number, number, number];
 export interface SignatureOptions {
   /** Name of the new signature field (default Signature1, Signature2, … the first not taken). */
   fieldName?: string;
-  /** Page (1-based) whose annotations hold the field's widget (default 1). */
+  /** Page (1-based) whose annotations hold the field's widget (default 1); an appearance sets its own. */
   page?: number;
+  /** A visible signature (image, seal or text stamp); without it the widget is invisible. */
+  appearance?: SignatureAppearance;
   /** Claimed signing time for /M (default now); the trusted time is the time-stamp's. */
   signingTime?: Date;
   /** Offset east of UTC in minutes for /M (default 420, Vietnam time). */
@@ -167,8 +170,9 @@ function putArray(
 }
 
 /**
- * Step one: appends an invisible signature field on a page, adds it to the form (creating /AcroForm if
- * need be, /SigFlags 3) and reserves /Contents. The bytes before the new revision do not change.
+ * Step one: appends a signature field on a page, invisible or with an appearance, adds it to the form
+ * (creating /AcroForm if need be, /SigFlags 3) and reserves /Contents. The bytes before the new
+ * revision do not change.
  */
 export function prepareSignature(pdf: Uint8Array, options: SignatureOptions = {}): PreparedSignature {
   return prepareField(pdf, options, 'signature');
@@ -193,7 +197,9 @@ function prepareField(
   for (const k of ['name', 'reason', 'location', 'contactInfo'] as const) checkText(k, options[k]);
   const doc = PdfDocument.open(pdf, options.read);
   const pages = doc.pages();
-  const pageNumber = options.page ?? 1;
+  // Document time-stamps stay invisible whatever a caller passes.
+  const appearance = kind === 'signature' ? options.appearance : undefined;
+  const pageNumber = appearance ? appearancePage(appearance, pages.length) : (options.page ?? 1);
   if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > pages.length)
     badInput(`page must be from 1 to ${pages.length}`);
   const page = pages[pageNumber - 1];
@@ -204,6 +210,7 @@ function prepareField(
   const fieldRef = update.newRef();
   const sig = signatureDictionary(options, contentsSize, kind);
   update.set(sigRef, new RawObject(sig.body));
+  const widget = appearance ? addAppearance(update, appearance, page) : undefined;
   // One dictionary as field and widget; /F 132 is Print and Locked.
   update.set(
     fieldRef,
@@ -213,9 +220,10 @@ function prepareField(
       Subtype: name('Widget'),
       T: encodeText(fieldName),
       V: sigRef,
-      Rect: [0, 0, 0, 0],
+      Rect: widget ? widget.rect : [0, 0, 0, 0],
       F: 132,
       P: page.ref,
+      AP: widget ? dict({ N: widget.normal }) : undefined,
     }),
   );
 
