@@ -12,7 +12,7 @@ export interface LoadResult {
   /** Failed connections or reads, and answers other than 2xx: any makes the figures void. */
   errors: number;
   /** ab's report, for the error message when there were errors. */
-  report: string;
+  report?: string;
 }
 
 /** A load run with ApacheBench: POSTs of one file, keep-alive, `concurrency` connections. */

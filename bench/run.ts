@@ -2,6 +2,7 @@ import os from 'node:os';
 import { crlBench } from './crl.js';
 import { issuanceBench } from './issuance.js';
 import { ocspBench } from './ocsp.js';
+import { type TsaRow, tsaBench } from './tsa.js';
 
 // `npm run bench [issuance] [crl] [ocsp] [tsa]`: each benchmark runs its peer in the same run; the lines are
 // Markdown, ready for docs/benchmarks.md.
@@ -56,5 +57,24 @@ if (want('ocsp')) {
       `| ${r.target} | ${f(r.result.requests)} | ${f(r.result.perSecond)} | ${f(r.result.p50Ms, 2)} | ${f(r.result.p99Ms, 2)} | ${f(r.ratio! * 100, 1)} % |`,
     );
   }
+  console.log('');
+}
+
+if (want('tsa')) {
+  const tsa = await tsaBench();
+  const row = (r: TsaRow, ratios: string[]) =>
+    `| ${r.target} | ${f(r.result.requests)} | ${f(r.result.perSecond)} | ${f(r.result.p50Ms, 2)} | ${f(r.result.p99Ms, 2)} | ${ratios.map((k) => `${f(r.ratios[k] * 100, 1)} %`).join(' | ')} |`;
+  console.log(
+    '| time-stamps, soft ECDSA P-256 key (RFC 3161, SHA-256, certReq) | tokens | tokens/s | p50 ms | p99 ms | of `crypto.sign`, one thread | of `crypto.sign`, thread pool |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of tsa.soft) console.log(row(r, ['oneThread', 'pool']));
+  console.log('');
+  console.log(
+    '| time-stamps, SoftHSM2 ECDSA P-256 key | tokens | tokens/s | p50 ms | p99 ms | of raw PKCS#11 signing |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  if (tsa.softHsm) for (const r of tsa.softHsm) console.log(row(r, ['pkcs11']));
+  else console.log(`| skipped: ${tsa.softHsmSkipped} | | | | | |`);
   console.log('');
 }

@@ -13,9 +13,17 @@ describe('kyso serve as a process', () => {
   afterAll(() => tmp?.remove());
 
   test('makes a labelled demo CA, serves, and stops cleanly on SIGTERM with a request in flight', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, KYSO_PORT: '0', KYSO_DATA: path.join(tmp.dir, 'data'), KYSO_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KYSO_PORT: '0',
+      KYSO_DATA: path.join(tmp.dir, 'data'),
+      KYSO_LOG_LEVEL: 'warn',
+    };
     delete env.KYSO_DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'], { cwd: ROOT, env });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'], {
+      cwd: ROOT,
+      env,
+    });
     let log = '';
     child.stderr.on('data', (b: Buffer) => {
       log += b.toString();

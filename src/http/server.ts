@@ -1,9 +1,10 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { problemFor, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
-import { ocspRoutes } from './routes/ocsp.js';
+import { ocspFastPath, ocspRoutes } from './routes/ocsp.js';
 import { publicationRoutes } from './routes/publication.js';
 import { repositoryRoutes } from './routes/repository.js';
 import { tsaRoutes } from './routes/tsa.js';
@@ -23,18 +24,40 @@ export interface ServerOptions {
   version: string;
 }
 
+const TIMEOUTS = { connection: 30_000, request: 30_000, keepAlive: 10_000 };
+
 /** The Kyso web server: trust services, the repository and the JSON API, with problem+json errors. */
 export async function createServer(s: Services, options: ServerOptions): Promise<FastifyInstance> {
+  // Fastify calls the server factory while it is built, before the app and its logger exist.
+  let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  let closing = false;
   const app = Fastify({
     logger: options.logger ?? false,
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: 64 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 10_000,
+    connectionTimeout: TIMEOUTS.connection,
+    requestTimeout: TIMEOUTS.request,
+    keepAliveTimeout: TIMEOUTS.keepAlive,
     return503OnClosing: true,
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Fastify's own server, with OCSP's POST answered before Fastify when it can be (routes/ocsp.ts).
+    serverFactory: (handler) => {
+      const server = createHttpServer((req, res) => {
+        if (closing || !fastPath?.(req, res)) handler(req, res);
+      });
+      // What Fastify sets on a server it makes itself.
+      server.keepAliveTimeout = TIMEOUTS.keepAlive;
+      server.requestTimeout = TIMEOUTS.request;
+      server.setTimeout(TIMEOUTS.connection);
+      return server;
+    },
+  });
+  // Requests to be logged, and those during shutdown (503), go through Fastify.
+  if (!options.logRequests) fastPath = ocspFastPath(s, app.log);
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
 
   // The binary protocols take their bodies as bytes, whatever content type the client claims.
@@ -45,10 +68,14 @@ export async function createServer(s: Services, options: ServerOptions): Promise
   );
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onResponse', async (request, reply) => {
-    const service = request.routeOptions.config?.service ?? 'other';
-    s.metrics.requests.inc({ service, code: String(reply.statusCode) });
-    s.metrics.latency.observe({ service }, reply.elapsedTime / 1000);
+  // Callback style: an async hook costs a promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
+    s.metrics.request(
+      request.routeOptions.config?.service ?? 'other',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -289,8 +289,9 @@ function softSigner(
   return Object.freeze({
     algorithm,
     publicKey,
-    async sign(data: Uint8Array): Promise<Uint8Array> {
-      if (isClosed()) throw new KeyError('device-error', 'the soft key backend is closed');
+    // Not async: the promise below is the answer, without a second one wrapping it.
+    sign(data: Uint8Array): Promise<Uint8Array> {
+      if (isClosed()) return Promise.reject(new KeyError('device-error', 'the soft key backend is closed'));
       // The callback form signs on libuv's thread pool, leaving the main thread to the CA's other work.
       return new Promise((resolve, reject) =>
         sign(hash, data, options, (err, sig) => (err ? reject(err) : resolve(sig))),

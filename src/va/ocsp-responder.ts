@@ -38,12 +38,14 @@ interface Responder {
 }
 
 interface Cached {
-  der: Uint8Array;
+  der: Buffer;
   serial: string;
   thisUpdate: Date;
   nextUpdate: Date;
   refreshAt: number;
   etag: string;
+  /** The answer to a cache hit, built once for all hits. */
+  hit: OcspAnswer;
 }
 
 export interface OcspResponderOptions {
@@ -54,6 +56,8 @@ export interface OcspResponderOptions {
 }
 
 const HASHES: CertIdHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+// A nonce-less request for one certificate is about 100 bytes; larger ones are not remembered.
+const MAX_MEMO_REQUEST = 512;
 const HOUR = 3_600_000;
 
 /**
@@ -66,6 +70,9 @@ export class OcspResponder {
   private readonly issuers = new Map<string, Responder>();
   private readonly cache = new Map<string, Cached>();
   private readonly bySerial = new Map<string, Set<string>>();
+  // Request bytes (latin1) → cache key, for nonce-less single questions already parsed once: clients
+  // repeat the same bytes, and parsing costs more than the rest of a hit.
+  private readonly byRequest = new Map<string, string>();
 
   private constructor(
     private readonly authority: CertificateAuthority,
@@ -117,6 +124,12 @@ export class OcspResponder {
 
   /** Answers one DER OCSP request; never throws for bad input, only for a broken store. */
   async respond(request: Uint8Array, now: Date = new Date()): Promise<OcspAnswer> {
+    const bytes = request.length <= MAX_MEMO_REQUEST ? latin1(request) : undefined;
+    const known = bytes === undefined ? undefined : this.byRequest.get(bytes);
+    if (known !== undefined) {
+      const hit = this.cache.get(known);
+      if (hit && now.getTime() < hit.refreshAt) return hit.hit;
+    }
     let parsed: ReturnType<typeof parseOcspRequest>;
     try {
       parsed = parseOcspRequest(request);
@@ -134,18 +147,9 @@ export class OcspResponder {
 
     if (!parsed.nonce && parsed.certIds.length === 1) {
       const key = hex(parsed.certIds[0].der);
+      if (bytes !== undefined) this.memo(bytes, key);
       const hit = this.cache.get(key);
-      if (hit && now.getTime() < hit.refreshAt) {
-        return {
-          der: hit.der,
-          cacheable: true,
-          thisUpdate: hit.thisUpdate,
-          nextUpdate: hit.nextUpdate,
-          etag: hit.etag,
-          cache: 'hit',
-          status: 'successful',
-        };
-      }
+      if (hit && now.getTime() < hit.refreshAt) return hit.hit;
       const entry = await this.cached(first, parsed.certIds[0], key, now);
       return {
         der: entry.der,
@@ -191,14 +195,32 @@ export class OcspResponder {
     return this.remember(key, certId.serialHex, der, thisUpdate, nextUpdate);
   }
 
+  // Bounded like the cache; a dropped entry only costs one parse.
+  private memo(bytes: string, key: string): void {
+    if (this.byRequest.size >= this.options.maxCached)
+      this.byRequest.delete(this.byRequest.keys().next().value!);
+    this.byRequest.set(bytes, key);
+  }
+
   private remember(key: string, serial: string, der: Uint8Array, thisUpdate: Date, nextUpdate: Date): Cached {
+    const body = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
     const entry: Cached = {
-      der,
+      der: body,
       serial,
       thisUpdate,
       nextUpdate,
       refreshAt: thisUpdate.getTime() + (nextUpdate.getTime() - thisUpdate.getTime()) / 2,
-      etag: `"${createHash('sha1').update(der).digest('base64url')}"`,
+      etag,
+      hit: Object.freeze({
+        der: body,
+        cacheable: true,
+        thisUpdate,
+        nextUpdate,
+        etag,
+        cache: 'hit',
+        status: 'successful',
+      } as const),
     };
     if (this.cache.size >= this.options.maxCached) {
       const oldest = this.cache.keys().next().value!;
@@ -261,6 +283,10 @@ function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalErro
 
 function issuerKey(hash: string, nameHash: Uint8Array, keyHash: Uint8Array): string {
   return `${hash}:${hex(nameHash)}:${hex(keyHash)}`;
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 function hex(b: Uint8Array): string {
