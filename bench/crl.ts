@@ -35,9 +35,9 @@ async function seed(ca: CertificateAuthority, count: number): Promise<void> {
       insert into certificates (serial, ca_id, profile, status, subject, common_name, organization, email, not_before, not_after,
         der, fingerprint, key_sha256, revoked_at, revocation_reason, status_changed_at, renewed_from, replaced_by, created_at)
       select '10' || upper(substr(md5(random()::text || i::text), 1, 30)), 'issuing', 'individual', 'revoked', 'C=VN, CN=Bench ' || i,
-        'Bench ' || i, null, null, ${now}, ${later}, '\\x00'::bytea, 'bench-' || i, 'x', ${now} - i * 1000,
-        case i % 3 when 0 then 'keyCompromise' when 1 then 'affiliationChanged' else 'superseded' end, ${now}, null, null, ${now}
-      from generate_series(1, ${count}) as i`.execute(k);
+        'Bench ' || i, null, null, ${now}::bigint, ${later}::bigint, '\\x00'::bytea, 'bench-' || i, 'x', ${now}::bigint - i * 1000,
+        case i % 3 when 0 then 'keyCompromise' when 1 then 'affiliationChanged' else 'superseded' end, ${now}::bigint, null, null, ${now}::bigint
+      from generate_series(1, ${count}::int) as i`.execute(k);
   }
 }
 
