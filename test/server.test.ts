@@ -51,8 +51,11 @@ for (const { db, missing } of testDatabases()) {
     test('health, readiness and metrics', async () => {
       expect(await (await fetch(`${s.url}/healthz`)).json()).toEqual({ status: 'ok' });
       expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+      // A nonce makes a fresh signature, which the signing-latency metric counts.
+      await ocsp(['-cert', leaf.good.pem]);
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
       expect(metrics).toContain('kyso_http_requests_total');
+      expect(metrics).toMatch(/kyso_signing_duration_seconds_count\{service="ocsp"\} [1-9]/);
     });
 
     test('openssl ocsp: good, with and without a nonce, and several certificates in one request', async () => {

@@ -92,7 +92,10 @@ export async function startServer(
     log('WARNING: this is a DEMO CA (CA thử nghiệm). Do not trust its certificates.');
   }
   const metrics = new Metrics();
-  const ocsp = await OcspResponder.open(authority, config.ocsp);
+  const ocsp = await OcspResponder.open(authority, {
+    ...config.ocsp,
+    onSigned: (seconds) => metrics.signing.observe({ service: 'ocsp' }, seconds),
+  });
   const tsa = await TimeStampAuthority.open(authority, {
     ...config.tsa,
     policy: config.tsa.policy ?? DEFAULT_TSA_POLICY,
