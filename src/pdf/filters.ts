@@ -1,6 +1,7 @@
 import { constants, inflateSync } from 'node:zlib';
 import { PdfError } from './errors.js';
 import { isName, PdfDict, type PdfStream, type PdfValue } from './objects.js';
+import { unfilter } from './png.js';
 
 // Stream decoding for what signing and verification read themselves: cross-reference streams and object
 // streams, which writers compress with FlateDecode and (for xref streams) a PNG predictor (§7.4.4).
@@ -68,48 +69,5 @@ function unpredict(data: Uint8Array, p: PdfDict): Uint8Array {
     return out;
   }
   if (predictor < 10) unsupported(`predictor ${predictor} is not supported`);
-  const rows = Math.floor(data.length / (rowLength + 1));
-  const out = new Uint8Array(rows * rowLength);
-  for (let r = 0; r < rows; r++) {
-    const type = data[r * (rowLength + 1)];
-    const src = r * (rowLength + 1) + 1;
-    const at = r * rowLength;
-    for (let i = 0; i < rowLength; i++) {
-      const raw = data[src + i];
-      const left = i >= bpp ? out[at + i - bpp] : 0;
-      const up = r > 0 ? out[at - rowLength + i] : 0;
-      const upLeft = r > 0 && i >= bpp ? out[at - rowLength + i - bpp] : 0;
-      let v: number;
-      switch (type) {
-        case 0:
-          v = raw;
-          break;
-        case 1:
-          v = raw + left;
-          break;
-        case 2:
-          v = raw + up;
-          break;
-        case 3:
-          v = raw + ((left + up) >> 1);
-          break;
-        case 4:
-          v = raw + paeth(left, up, upLeft);
-          break;
-        default:
-          throw new PdfError('bad-stream', `unknown PNG filter type ${type}`);
-      }
-      out[at + i] = v & 0xff;
-    }
-  }
-  return out;
-}
-
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  if (pa <= pb && pa <= pc) return a;
-  return pb <= pc ? b : c;
+  return unfilter(data, Math.floor(data.length / (rowLength + 1)), rowLength, bpp);
 }

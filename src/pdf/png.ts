@@ -124,8 +124,8 @@ export function decodePng(png: Uint8Array, limits: PngLimits = {}): DecodedImage
   return toSamples(rows, { width, height, depth, type, rowBytes }, palette, trns);
 }
 
-/** Reverses the per-row filters (None, Sub, Up, Average, Paeth) in place. */
-function unfilter(raw: Uint8Array, height: number, rowBytes: number, bpp: number): Uint8Array {
+/** Reverses PNG's per-row filters (None, Sub, Up, Average, Paeth); PDF's predictors 10–15 are the same. */
+export function unfilter(raw: Uint8Array, height: number, rowBytes: number, bpp: number): Uint8Array {
   const out = new Uint8Array(height * rowBytes);
   for (let r = 0; r < height; r++) {
     const filter = raw[r * (rowBytes + 1)];
