@@ -2,9 +2,10 @@ import os from 'node:os';
 import { crlBench } from './crl.js';
 import { issuanceBench } from './issuance.js';
 import { ocspBench } from './ocsp.js';
+import { pdfBench } from './pdf.js';
 import { type TsaRow, tsaBench } from './tsa.js';
 
-// `npm run bench [issuance] [crl] [ocsp] [tsa]`: each benchmark runs its peer in the same run; the lines are
+// `npm run bench [issuance] [crl] [ocsp] [tsa] [pdf]`: each benchmark runs its peer in the same run; the lines are
 // Markdown, ready for docs/benchmarks.md.
 const only = new Set(process.argv.slice(2));
 const want = (name: string) => only.size === 0 || only.has(name);
@@ -76,5 +77,27 @@ if (want('tsa')) {
   console.log('|---|---|---|---|---|---|');
   if (tsa.softHsm) for (const r of tsa.softHsm) console.log(row(r, ['pkcs11']));
   else console.log(`| skipped: ${tsa.softHsmSkipped} | | | | | |`);
+  console.log('');
+}
+
+if (want('pdf')) {
+  console.log(
+    '| input | size MB | sign ms | sign peak MiB | verify ms | verify peak MiB | pdfsig ms (same run) |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  const rows = await pdfBench();
+  for (const r of rows) {
+    console.log(
+      `| ${r.input} | ${f(r.inputBytes / 1e6, 2)} | ${f(r.signMs, 1)} | ${f(r.signPeakMiB)} | ${f(r.verifyMs, 1)} | ${f(r.verifyPeakMiB)} | ${f(r.pdfsigMs, 1)} |`,
+    );
+  }
+  console.log('');
+  console.log(
+    `Difference analysis (what changed between revisions) is not implemented yet, so verify ms excludes it. ` +
+      `Size is of the file signed; verify and \`pdfsig -nocert\` run on the signed output. Times are medians of ` +
+      `${rows.map((r) => r.runs).join(', ')} runs; peak is \`process.resourceUsage().maxRSS\` of a child process ` +
+      `that does only that operation (Node.js and tsx included). Verdicts: ` +
+      `${rows.map((r) => `${r.verdicts.length} × ${[...new Set(r.verdicts)].join('/')}`).join('; ')}.`,
+  );
   console.log('');
 }
