@@ -1,5 +1,6 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import type { Io } from './output.js';
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
@@ -54,4 +55,24 @@ export function intOption(value: string | undefined, name: string): number | und
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+type Handler = (args: string[], io: Io) => Promise<number>;
+
+/** Runs `kyso GROUP SUB …`: the named handler, the group's help (exit 2 when no SUB was given), or a usage error. */
+export function runSubcommand(
+  group: string,
+  help: string,
+  handlers: Record<string, Handler>,
+  args: string[],
+  io: Io,
+): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
+    io.out(`${help}\n`);
+    return Promise.resolve(sub === undefined ? 2 : 0);
+  }
+  const handler = Object.hasOwn(handlers, sub) ? handlers[sub] : undefined;
+  if (!handler) throw new UsageError(`unknown command "kyso ${group} ${sub}"`);
+  return handler(rest, io);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CertificateAuthority } from '../ca/index.js';
 import { type GeneralName, parseRevocationReason } from '../pki/index.js';
 import type { CertificateRecord } from '../store/index.js';
-import { intOption, parseArgs } from './args.js';
+import { intOption, parseArgs, runSubcommand } from './args.js';
 import { cliActor, withAuthority } from './context.js';
 import { UsageError } from './errors.js';
 import { emit, type Io, printJson, progress } from './output.js';
@@ -24,33 +24,23 @@ const OUTPUT = { out: { type: 'string' }, der: { type: 'boolean' } } as const;
 
 /** `kyso cert …`: the certificate operations. */
 export async function certCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'issue':
-      return issue(rest, io);
-    case 'renew':
-      return renew(rest, io);
-    case 'change':
-      return change(rest, io);
-    case 'revoke':
-    case 'hold':
-    case 'release':
-      return status(sub, rest, io);
-    case 'show':
-      return show(rest, io);
-    case 'list':
-      return list(rest, io);
-    case 'bulk':
-      return bulk(rest, io);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      io.out(`${CERT_HELP}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`unknown command "kyso cert ${sub}"`);
-  }
+  return runSubcommand(
+    'cert',
+    CERT_HELP,
+    {
+      issue,
+      renew,
+      change,
+      revoke: (a, o) => status('revoke', a, o),
+      hold: (a, o) => status('hold', a, o),
+      release: (a, o) => status('release', a, o),
+      show,
+      list,
+      bulk,
+    },
+    args,
+    io,
+  );
 }
 
 function readInput(file: string, what: string): Buffer {

@@ -13,7 +13,7 @@ import {
   parseOcspResponse,
   verifySignature,
 } from '../pki/index.js';
-import { parseArgs } from './args.js';
+import { parseArgs, runSubcommand } from './args.js';
 import { describeError, UsageError } from './errors.js';
 import { type Io, printJson } from './output.js';
 
@@ -125,19 +125,7 @@ async function readBounded(res: Response, url: string, maxBytes: number): Promis
 
 /** `kyso ocsp …`: the OCSP client. */
 export async function ocspCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'check':
-      return check(rest, io);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      io.out(`${OCSP_HELP}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`unknown command "kyso ocsp ${sub}"`);
-  }
+  return runSubcommand('ocsp', OCSP_HELP, { check }, args, io);
 }
 
 /** What a checked response says about the certificate. */

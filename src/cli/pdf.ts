@@ -22,7 +22,7 @@ import {
   type SignatureAlgorithm,
   verifyTimeStampToken,
 } from '../pki/index.js';
-import { parseArgs } from './args.js';
+import { parseArgs, runSubcommand } from './args.js';
 import { describeError, UsageError } from './errors.js';
 import { ClientError, certificatesIn, fetchDer, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
@@ -56,21 +56,7 @@ const VERIFY_USAGE_EXIT = 3;
 
 /** `kyso pdf …`: signs PDFs and verifies their signatures. */
 export async function pdfCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'sign':
-      return sign(rest, io);
-    case 'verify':
-      return verify(rest, io);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      io.out(`${PDF_HELP}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`unknown command "kyso pdf ${sub}"`);
-  }
+  return runSubcommand('pdf', PDF_HELP, { sign, verify }, args, io);
 }
 
 // ---------------------------------------------------------------- signing

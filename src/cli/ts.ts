@@ -10,7 +10,7 @@ import {
   parseTimeStampToken,
   verifyTimeStampToken,
 } from '../pki/index.js';
-import { parseArgs } from './args.js';
+import { parseArgs, runSubcommand } from './args.js';
 import { UsageError } from './errors.js';
 import { ClientError, certificatesIn, fetchDer, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
@@ -28,21 +28,7 @@ const VIETNAM_OFFSET_MS = 7 * 3600_000;
 
 /** `kyso ts …`: the time-stamp client. */
 export async function tsCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'stamp':
-      return stamp(rest, io);
-    case 'verify':
-      return verify(rest, io);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      io.out(`${TS_HELP}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`unknown command "kyso ts ${sub}"`);
-  }
+  return runSubcommand('ts', TS_HELP, { stamp, verify }, args, io);
 }
 
 /** A time-stamp that does not hold: exit 1 with the reason. */
