@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
-import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashOf, type KeySpec, type SignatureAlgorithm, verifySignature } from './algorithms.js';
+import { makeKey, runTool as run, signFunction as signer, type TestKey } from '../../test/support/keys.js';
+import { type KeySpec, type SignatureAlgorithm, verifySignature } from './algorithms.js';
 import { buildCertificate, type CertificateTemplate, fingerprint, parseCertificate } from './certificate.js';
 import { PkiError } from './errors.js';
 import { type Extension, ext, keyIdentifier } from './extensions.js';
@@ -12,40 +11,6 @@ import { encodeName, formatName, parseName } from './name.js';
 import { OID } from './oids.js';
 import { fromPem, toPem } from './pem.js';
 import { randomSerial, serialFromHex } from './serial.js';
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
-
-interface TestKey {
-  spki: Uint8Array;
-  privateKey: KeyObject;
-}
-
-function makeKey(spec: KeySpec): TestKey {
-  const pair = spec.startsWith('ec-')
-    ? generateKeyPairSync('ec', { namedCurve: spec === 'ec-p256' ? 'P-256' : 'P-384' })
-    : generateKeyPairSync('rsa', { modulusLength: Number(spec.slice(4)) });
-  return {
-    spki: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
-    privateKey: pair.privateKey,
-  };
-}
-
-function signer(key: TestKey, alg: SignatureAlgorithm) {
-  const options = alg.startsWith('RSA-PSS')
-    ? {
-        key: key.privateKey,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-      }
-    : key.privateKey;
-  return async (data: Uint8Array) => new Uint8Array(sign(hashOf(alg), data, options));
-}
 
 const YEAR = 365 * 86_400_000;
 let dir: string;

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { constants, createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTool as run } from '../../test/support/keys.js';
 import { hashOf, type SignatureAlgorithm } from './algorithms.js';
 import { buildCertificate } from './certificate.js';
 import {
@@ -35,14 +35,6 @@ import { encodeName, parseName } from './name.js';
 import { OID } from './oids.js';
 import { toPem } from './pem.js';
 import { randomSerial } from './serial.js';
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
 
 interface Signer {
   alg: SignatureAlgorithm;

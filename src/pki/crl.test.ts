@@ -1,23 +1,15 @@
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTool as run } from '../../test/support/keys.js';
 import { buildCertificate, parseCertificate } from './certificate.js';
 import { buildCrl, type CrlEntry, type CrlTemplate, parseCrl } from './crl.js';
 import { ext, keyIdentifier } from './extensions.js';
 import { encodeName, parseName } from './name.js';
 import { toPem } from './pem.js';
 import { randomSerial, serialFromHex } from './serial.js';
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
 
 const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const caKey = {

@@ -1,21 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTool as run } from '../../test/support/keys.js';
 import { describeKey, keySpecOf } from './algorithms.js';
 import { parseCsr } from './csr.js';
 import { PkiError } from './errors.js';
 import { formatName } from './name.js';
 import { fromPem, toPem } from './pem.js';
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
-import { constants, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashOf, type SignatureAlgorithm, verifySignature } from './algorithms.js';
+import { makeKey, runTool as run, signFunction as signer, type TestKey } from '../../test/support/keys.js';
+import { verifySignature } from './algorithms.js';
 import { buildCertificate, type ParsedCertificate, parseCertificate } from './certificate.js';
 import { PkiError } from './errors.js';
 import { type Extension, ext, keyIdentifier } from './extensions.js';
@@ -23,41 +23,6 @@ import {
 import { OID } from './oids.js';
 import { toPem } from './pem.js';
 import { randomSerial } from './serial.js';
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
-
-interface TestKey {
-  spki: Uint8Array;
-  privateKey: KeyObject;
-}
-
-function makeKey(kind: 'ec' | 'rsa'): TestKey {
-  const pair =
-    kind === 'ec'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    spki: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
-    privateKey: pair.privateKey,
-  };
-}
-
-function signer(key: TestKey, alg: SignatureAlgorithm) {
-  const options = alg.startsWith('RSA-PSS')
-    ? {
-        key: key.privateKey,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-      }
-    : key.privateKey;
-  return async (data: Uint8Array) => new Uint8Array(sign(hashOf(alg), data, options));
-}
 
 const DAY = 86_400_000;
 let dir: string;

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
-import { constants, createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, randomBytes, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeKey, runTool as run, signFunction as signer, type TestKey } from '../../test/support/keys.js';
 import { type HashName, hashOf, type SignatureAlgorithm } from './algorithms.js';
 import { buildCertificate } from './certificate.js';
 import { buildSignedData, CMS_OID, parseSignedData, signingCertificateV2, verifySigner } from './cms.js';
@@ -27,41 +27,6 @@ import {
   tsaCertificateProblem,
   verifyTimeStampToken,
 } from './tsp.js';
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
-
-interface TestKey {
-  spki: Uint8Array;
-  privateKey: KeyObject;
-}
-
-function makeKey(kind: 'P-256' | 'P-384' | 'rsa'): TestKey {
-  const pair =
-    kind === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: kind });
-  return {
-    spki: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
-    privateKey: pair.privateKey,
-  };
-}
-
-function signer(key: TestKey, alg: SignatureAlgorithm) {
-  const options = alg.startsWith('RSA-PSS')
-    ? {
-        key: key.privateKey,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-      }
-    : key.privateKey;
-  return async (data: Uint8Array) => new Uint8Array(sign(hashOf(alg), data, options));
-}
 
 const YEAR = 365 * 86_400_000;
 const POLICY = '1.3.6.1.4.1.65432.1.1';

@@ -1,4 +1,4 @@
-import { constants, createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PdfSigner, TimeStampCallback } from '../../src/pdf/index.js';
@@ -7,7 +7,6 @@ import {
   buildTimeStampToken,
   encodeName,
   ext,
-  hashOf,
   type KeyUsageName,
   keyIdentifier,
   OID,
@@ -16,35 +15,12 @@ import {
   type SignatureAlgorithm,
   toPem,
 } from '../../src/pki/index.js';
+import { makeKey, rawSign, type TestKey } from '../support/keys.js';
 
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
 
-/** A private key from node:crypto and its SubjectPublicKeyInfo. */
-export interface TestKey {
-  spki: Uint8Array;
-  privateKey: KeyObject;
-}
-
-/** A fresh EC P-256 or RSA-2048 key. */
-export function makeKey(kind: 'ec' | 'rsa'): TestKey {
-  const pair =
-    kind === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    spki: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
-    privateKey: pair.privateKey,
-  };
-}
-
-/** Signs data the way keys/ signers do: hashing per the algorithm, PSS with a digest-length salt. */
-export function rawSign(key: KeyObject, alg: SignatureAlgorithm, data: Uint8Array): Uint8Array {
-  const options = alg.startsWith('RSA-PSS')
-    ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-    : key;
-  return new Uint8Array(sign(hashOf(alg), data, options));
-}
+export { makeKey, rawSign, type TestKey } from '../support/keys.js';
 
 /** A key wrapped as the structural signer pdf/ takes. */
 export function signerOf(key: TestKey, algorithm: SignatureAlgorithm): PdfSigner {

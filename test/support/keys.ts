@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { hashOf, type KeySpec, type SignatureAlgorithm } from '../../src/pki/index.js';
+
+/** A throw-away private key from node:crypto and its SubjectPublicKeyInfo. */
+export interface TestKey {
+  spki: Uint8Array;
+  privateKey: KeyObject;
+}
+
+/** A fresh key: 'ec' is P-256, 'rsa' is RSA-2048; Kyso's key specs are accepted too. */
+export function makeKey(kind: 'ec' | 'P-256' | 'P-384' | 'rsa' | KeySpec = 'ec'): TestKey {
+  const curve = kind === 'P-384' || kind === 'ec-p384' ? 'P-384' : 'P-256';
+  const pair =
+    kind === 'rsa' || kind.startsWith('rsa-')
+      ? generateKeyPairSync('rsa', { modulusLength: kind === 'rsa' ? 2048 : Number(kind.slice(4)) })
+      : generateKeyPairSync('ec', { namedCurve: curve });
+  return {
+    spki: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
+    privateKey: pair.privateKey,
+  };
+}
+
+/** Signs data the way keys/ signers do: hashing per the algorithm, PSS with a digest-length salt. */
+export function rawSign(key: KeyObject, alg: SignatureAlgorithm, data: Uint8Array): Uint8Array {
+  const options = alg.startsWith('RSA-PSS')
+    ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+    : key;
+  return new Uint8Array(sign(hashOf(alg), data, options));
+}
+
+/** A key as the SignFunction pki's builders take. */
+export function signFunction(key: TestKey, alg: SignatureAlgorithm) {
+  return async (data: Uint8Array) => rawSign(key.privateKey, alg, data);
+}
+
+/** Runs a tool without throwing; `out` is stdout followed by stderr. */
+export function runTool(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
