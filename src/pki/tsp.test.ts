@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKey, runTool as run, signFunction as signer, type TestKey } from '../../test/support/keys.js';
+import {
+  makeKey,
+  runTool as run,
+  signFunction as signer,
+  type TestKey,
+  testCaCertificate,
+} from '../../test/support/keys.js';
 import { type HashName, hashOf, type SignatureAlgorithm } from './algorithms.js';
 import { buildCertificate } from './certificate.js';
 import { buildSignedData, CMS_OID, parseSignedData, signingCertificateV2, verifySigner } from './cms.js';
@@ -53,28 +59,6 @@ const TSA_SPECS: [string, SignatureAlgorithm, 'P-256' | 'P-384' | 'rsa'][] = [
 ];
 const tsas: Tsa[] = [];
 
-async function caCert(subject: Uint8Array, key: TestKey, issuer: Uint8Array, issuerKey: TestKey) {
-  const now = Date.now();
-  return buildCertificate(
-    {
-      serial: randomSerial(),
-      issuer,
-      subject,
-      notBefore: new Date(now - YEAR),
-      notAfter: new Date(now + 10 * YEAR),
-      publicKey: key.spki,
-      signatureAlgorithm: 'ECDSA-SHA256',
-      extensions: [
-        ext.basicConstraints(true),
-        ext.keyUsage(['keyCertSign', 'cRLSign']),
-        ext.subjectKeyIdentifier(keyIdentifier(key.spki)),
-        ext.authorityKeyIdentifier(keyIdentifier(issuerKey.spki)),
-      ],
-    },
-    signer(issuerKey, 'ECDSA-SHA256'),
-  );
-}
-
 function tsaCert(name: string, key: TestKey, eku = ext.extendedKeyUsage([OID.ekuTimeStamping], true)) {
   const now = Date.now();
   return buildCertificate(
@@ -104,8 +88,8 @@ const data = new Uint8Array(randomBytes(4000));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kyso-pki-tsp-'));
-  const rootDer = await caCert(rootName, rootKey, rootName, rootKey);
-  issuingDer = await caCert(issuingName, issuingKey, rootName, rootKey);
+  const rootDer = await testCaCertificate(rootName, rootKey, rootName, rootKey);
+  issuingDer = await testCaCertificate(issuingName, issuingKey, rootName, rootKey);
   await writeFile(file('root.pem'), pem(rootDer));
   await writeFile(file('issuing.pem'), pem(issuingDer));
   for (const [name, alg, kind] of TSA_SPECS) {

@@ -15,7 +15,7 @@ import {
   type SignatureAlgorithm,
   toPem,
 } from '../../src/pki/index.js';
-import { makeKey, rawSign, type TestKey } from '../support/keys.js';
+import { makeKey, rawSign, signFunction, type TestKey, testCaCertificate } from '../support/keys.js';
 
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
@@ -56,28 +56,8 @@ export async function makePki(): Promise<TestPki> {
   const tsaKey = makeKey('ec');
   const rootName = encodeName(parseName('C=VN, O=Kyso thử nghiệm, CN=Kyso PDF Test Root'));
   const issuingName = encodeName(parseName('C=VN, O=Kyso thử nghiệm, CN=Kyso PDF Test Issuing CA'));
-  const caSign = (key: TestKey) => async (data: Uint8Array) => rawSign(key.privateKey, 'ECDSA-SHA256', data);
-  const caCert = (subject: Uint8Array, key: TestKey, issuer: Uint8Array, issuerKey: TestKey) =>
-    buildCertificate(
-      {
-        serial: randomSerial(),
-        issuer,
-        subject,
-        notBefore: new Date(now - YEAR),
-        notAfter: new Date(now + 10 * YEAR),
-        publicKey: key.spki,
-        signatureAlgorithm: 'ECDSA-SHA256',
-        extensions: [
-          ext.basicConstraints(true),
-          ext.keyUsage(['keyCertSign', 'cRLSign']),
-          ext.subjectKeyIdentifier(keyIdentifier(key.spki)),
-          ext.authorityKeyIdentifier(keyIdentifier(issuerKey.spki)),
-        ],
-      },
-      caSign(issuerKey),
-    );
-  const root = await caCert(rootName, rootKey, rootName, rootKey);
-  const issuing = await caCert(issuingName, issuingKey, rootName, rootKey);
+  const root = await testCaCertificate(rootName, rootKey, rootName, rootKey);
+  const issuing = await testCaCertificate(issuingName, issuingKey, rootName, rootKey);
   const endEntity = (
     key: TestKey,
     subject: string,
@@ -101,7 +81,7 @@ export async function makePki(): Promise<TestPki> {
           ext.authorityKeyIdentifier(keyIdentifier(issuingKey.spki)),
         ],
       },
-      caSign(issuingKey),
+      signFunction(issuingKey, 'ECDSA-SHA256'),
     );
   const tsa = await endEntity(
     tsaKey,
@@ -120,7 +100,7 @@ export async function makePki(): Promise<TestPki> {
       tsaCertificate: tsa,
       chain: [issuing],
       signatureAlgorithm: 'ECDSA-SHA256',
-      sign: caSign(tsaKey),
+      sign: signFunction(tsaKey, 'ECDSA-SHA256'),
     });
   return {
     root,

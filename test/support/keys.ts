@@ -1,6 +1,14 @@
 import { execFile } from 'node:child_process';
 import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { hashOf, type KeySpec, type SignatureAlgorithm } from '../../src/pki/index.js';
+import {
+  buildCertificate,
+  ext,
+  hashOf,
+  type KeySpec,
+  keyIdentifier,
+  randomSerial,
+  type SignatureAlgorithm,
+} from '../../src/pki/index.js';
 
 /** A throw-away private key from node:crypto and its SubjectPublicKeyInfo. */
 export interface TestKey {
@@ -41,4 +49,29 @@ export function runTool(cmd: string, args: string[]): Promise<{ code: number; ou
       resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
+}
+
+const YEAR = 365 * 86_400_000;
+
+/** A CA certificate (ECDSA-SHA256, valid from a year ago for ten years) for test hierarchies. */
+export function testCaCertificate(subject: Uint8Array, key: TestKey, issuer: Uint8Array, issuerKey: TestKey) {
+  const now = Date.now();
+  return buildCertificate(
+    {
+      serial: randomSerial(),
+      issuer,
+      subject,
+      notBefore: new Date(now - YEAR),
+      notAfter: new Date(now + 10 * YEAR),
+      publicKey: key.spki,
+      signatureAlgorithm: 'ECDSA-SHA256',
+      extensions: [
+        ext.basicConstraints(true),
+        ext.keyUsage(['keyCertSign', 'cRLSign']),
+        ext.subjectKeyIdentifier(keyIdentifier(key.spki)),
+        ext.authorityKeyIdentifier(keyIdentifier(issuerKey.spki)),
+      ],
+    },
+    signFunction(issuerKey, 'ECDSA-SHA256'),
+  );
 }
