@@ -18,16 +18,7 @@ export function newValidity(
   now: Date,
   days?: number,
 ): { notBefore: Date; notAfter: Date } {
-  if (days !== undefined) {
-    if (!Number.isInteger(days) || days < 1)
-      throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
-    if (days > profile.maxValidityDays) {
-      throw new CaError(
-        'bad-validity',
-        `the ${profile.name} profile allows at most ${profile.maxValidityDays} days, ${days} asked`,
-      );
-    }
-  }
+  checkDays(days, profile.maxValidityDays, `the ${profile.name} profile allows`);
   const notAfter = new Date(now.getTime() + (days ?? profile.defaultValidityDays) * DAY);
   return { notBefore: now, notAfter: fitIssuer(notAfter, issuerNotAfter, days !== undefined) };
 }
@@ -43,16 +34,7 @@ export function renewalValidity(
   now: Date,
   days?: number,
 ): { notBefore: Date; notAfter: Date } {
-  if (days !== undefined) {
-    if (!Number.isInteger(days) || days < 1)
-      throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
-    if (days > profile.maxRenewalDays) {
-      throw new CaError(
-        'bad-validity',
-        `a ${profile.name} renewal extends by at most ${profile.maxRenewalDays} days, ${days} asked`,
-      );
-    }
-  }
+  checkDays(days, profile.maxRenewalDays, `a ${profile.name} renewal extends by`);
   let notAfter = new Date(oldNotAfter.getTime() + (days ?? profile.maxRenewalDays) * DAY);
   const longest = new Date(now.getTime() + profile.maxValidityDays * DAY);
   if (notAfter > longest) {
@@ -65,6 +47,15 @@ export function renewalValidity(
     notAfter = longest;
   }
   return { notBefore: now, notAfter: fitIssuer(notAfter, issuerNotAfter, days !== undefined) };
+}
+
+/** Refuses asked-for days that are not a positive whole number or exceed `max`. */
+function checkDays(days: number | undefined, max: number, limit: string): void {
+  if (days === undefined) return;
+  if (!Number.isInteger(days) || days < 1) {
+    throw new CaError('bad-validity', `--days must be a positive whole number, got ${days}`);
+  }
+  if (days > max) throw new CaError('bad-validity', `${limit} at most ${max} days, ${days} asked`);
 }
 
 function fitIssuer(notAfter: Date, issuerNotAfter: Date, explicit: boolean): Date {
