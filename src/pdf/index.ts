@@ -46,6 +46,7 @@ export {
   type VerifyOptions,
   type Warning,
 } from './report.js';
+export { type Lang, phrase, renderReport, vietnamTime } from './report-text.js';
 export {
   type ByteRange,
   byteRangeDigest,
