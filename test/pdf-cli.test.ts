@@ -235,7 +235,8 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
     expect(r.stdout).toContain('Signer: Nguyễn Văn An');
     expect(r.stdout).toContain('Integrity: intact');
     expect(r.stdout).not.toContain('chain not checked');
-    expect(r.stdout).toContain('revocation status not checked');
+    expect(r.stdout).toContain('the revocation status cannot be determined');
+    expect(r.stdout).toContain('Revocation status: cannot be determined');
   });
 
   test('verify --json: verdict and signatures[], dates as ISO strings', () => {
@@ -245,7 +246,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
     expect(report.verdict).toBe('indeterminate');
     expect(report.signatures[0].verdict).toBe('indeterminate');
     expect(report.signatures[0].chain.status).toBe('trusted');
-    expect(report.signatures[0].reasons).toEqual(['revocation-not-checked']);
+    expect(report.signatures[0].reasons).toEqual(['revocation-unknown']);
     expect(report.signatures[0].signer.notAfter).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
   });
 
@@ -276,9 +277,11 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
   test('sign: B-LT, B-T without --tsa, bad appearance flags and two key sources are usage errors', () => {
     const base = ['pdf', 'sign', input, '--out', at('x.pdf'), '--key', ec.key, '--cert', ec.cert];
     const cases: [string[], RegExp][] = [
-      [['--level', 'B-LT'], /not yet supported/],
+      [['--level', 'B-LT'], /needs --tsa/],
       [['--level', 'B-T'], /needs --tsa/],
-      [['--anchor', 'Nguyễn Văn An'], /--anchor is not available yet/],
+      [['--level', 'B-X'], /--level must be/],
+      [['--anchor', 'Nguyễn Văn An'], /--anchor needs --image/],
+      [['--anchor', 'A', '--image', at('missing.png'), '--rect', '1,2,3,4'], /is width,height/],
       [['--seal'], /go with --image/],
       [['--image', at('missing.png')], /needs --rect/],
       [['--image', at('missing.png'), '--rect', '1,2,0,4'], /positive width/],

@@ -1,60 +1,69 @@
-import { auditCommand } from './audit.js';
-import { CA_HELP, caCommand } from './ca.js';
-import { CERT_HELP, certCommand } from './cert.js';
-import { CRL_HELP, crlCommand } from './crl.js';
 import { describeError, UsageError } from './errors.js';
-import { INIT_HELP, initCommand } from './init.js';
-import { OCSP_HELP, ocspCommand } from './ocsp.js';
 import { type Io, processIo } from './output.js';
-import { PDF_HELP, pdfCommand } from './pdf.js';
-import { SERVE_HELP, serveCommand } from './serve.js';
-import { TS_HELP, tsCommand } from './ts.js';
 
-const HELP = `kyso: the Kyso certification authority and document-signing platform
+// Each command's module is loaded only when that command runs: `kyso pdf verify` should not pay for the
+// server, the database drivers and the PKCS#11 module at start-up.
 
-${INIT_HELP}
+type Command = (args: string[], io: Io) => Promise<number>;
 
-${CERT_HELP}
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./init.js')).initCommand,
+  cert: async () => (await import('./cert.js')).certCommand,
+  crl: async () => (await import('./crl.js')).crlCommand,
+  ca: async () => (await import('./ca.js')).caCommand,
+  audit: async () => (await import('./audit.js')).auditCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
+  ocsp: async () => (await import('./ocsp.js')).ocspCommand,
+  ts: async () => (await import('./ts.js')).tsCommand,
+  pdf: async () => (await import('./pdf.js')).pdfCommand,
+};
 
-${CRL_HELP}
+/** The whole help text; it loads every command module, which only `kyso help` needs. */
+async function help(): Promise<string> {
+  const [init, cert, crl, ca, serve, ocsp, ts, pdf] = await Promise.all([
+    import('./init.js'),
+    import('./cert.js'),
+    import('./crl.js'),
+    import('./ca.js'),
+    import('./serve.js'),
+    import('./ocsp.js'),
+    import('./ts.js'),
+    import('./pdf.js'),
+  ]);
+  return `kyso: the Kyso certification authority and document-signing platform
 
-${CA_HELP}
+${init.INIT_HELP}
 
-${SERVE_HELP}
+${cert.CERT_HELP}
 
-${OCSP_HELP}
+${crl.CRL_HELP}
 
-${TS_HELP}
+${ca.CA_HELP}
 
-${PDF_HELP}
+${serve.SERVE_HELP}
+
+${ocsp.OCSP_HELP}
+
+${ts.TS_HELP}
+
+${pdf.PDF_HELP}
 
 kyso audit verify: checks the hash-chained audit log
 
 Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
-
-const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  init: initCommand,
-  cert: certCommand,
-  crl: crlCommand,
-  ca: caCommand,
-  audit: auditCommand,
-  serve: serveCommand,
-  ocsp: ocspCommand,
-  ts: tsCommand,
-  pdf: pdfCommand,
-};
+}
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...args] = argv;
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      io.out(`${HELP}\n`);
+      io.out(`${await help()}\n`);
       return command === undefined ? 2 : 0;
     }
-    const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command "${command}"`);
-    return await run(args, io);
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!load) throw new UsageError(`unknown command "${command}"`);
+    return await (await load())(args, io);
   } catch (e) {
     const { line, exitCode } = describeError(e);
     io.err(`kyso: ${line}\n`);

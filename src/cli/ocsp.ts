@@ -4,13 +4,12 @@ import {
   buildOcspRequest,
   formatName,
   fromPem,
-  issuerHashes,
-  keyIdentifier,
-  OID,
+  ocspResponderCertificate,
   type ParsedCertificate,
   type ParsedOcspResponse,
   parseCertificate,
   parseOcspResponse,
+  singleResponseFor,
   verifySignature,
 } from '../pki/index.js';
 import { parseArgs, runSubcommand } from './args.js';
@@ -73,11 +72,12 @@ export function httpUrl(value: string, what: string): string {
   return url.toString();
 }
 
-/** GETs (or, with a body, POSTs) one DER object with a 10 s timeout and a size limit; failures are ClientErrors. */
+/** GETs (or, with a body, POSTs) one DER object with a timeout (10 s by default) and a size limit; failures are ClientErrors. */
 export async function fetchDer(
   url: string,
   request: { accept: string; body?: Uint8Array; contentType?: string },
   maxBytes: number,
+  timeoutMs = TIMEOUT_MS,
 ): Promise<Uint8Array> {
   const headers: Record<string, string> = { accept: request.accept };
   if (request.contentType) headers['content-type'] = request.contentType;
@@ -86,7 +86,7 @@ export async function fetchDer(
       method: request.body ? 'POST' : 'GET',
       headers,
       body: request.body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) {
       await res.body?.cancel();
@@ -97,7 +97,7 @@ export async function fetchDer(
     if (e instanceof ClientError) throw e;
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError')
-      throw new ClientError('timeout', `no answer from ${url} within ${TIMEOUT_MS / 1000} s`);
+      throw new ClientError('timeout', `no answer from ${url} within ${timeoutMs / 1000} s`);
     throw new ClientError(
       'network',
       `cannot reach ${url}: ${err.cause?.code ?? err.cause?.message ?? err.message}`,
@@ -256,45 +256,15 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return !!a && !!b && Buffer.compare(a, b) === 0;
 }
 
-/** Whether a certificate's key is the one a ResponderID byKey names (SHA-1 of the key, or its SKI). */
-function hasKeyId(cert: ParsedCertificate, keyId: Uint8Array): boolean {
-  return sameBytes(keyIdentifier(cert.publicKey), keyId) || sameBytes(cert.subjectKeyId, keyId);
-}
-
 /** The certificate whose key signed the response: the issuer itself, or a responder it delegated to. */
 function responderCertificate(
   r: ParsedOcspResponse,
   issuer: ParsedCertificate,
   now: number,
 ): ParsedCertificate {
-  const named = (c: ParsedCertificate) =>
-    r.responderKeyId ? hasKeyId(c, r.responderKeyId) : sameBytes(c.subjectDer, r.responderName);
-  if (named(issuer)) return issuer;
-  const candidates = r.certs.map((c) => parseCertificate(c)).filter(named);
-  if (candidates.length === 0)
-    throw new ClientError(
-      'ocsp-responder',
-      'the response is signed by neither the issuer nor a responder it includes',
-    );
-  const problems = candidates.map((c) => delegationProblem(c, issuer, now));
-  const ok = candidates.find((_c, i) => problems[i] === undefined);
-  if (!ok) throw new ClientError('ocsp-responder', problems[0]!);
-  return ok;
-}
-
-/** Why a certificate may not answer for the issuer's certificates (RFC 6960 §4.2.2.2), or undefined. */
-function delegationProblem(c: ParsedCertificate, issuer: ParsedCertificate, now: number): string | undefined {
-  const name = formatName(c.subject);
-  if (
-    !sameBytes(c.issuerDer, issuer.subjectDer) ||
-    !verifySignature(c.signatureAlgorithm, issuer.publicKey, c.tbs, c.signature)
-  )
-    return `the responder certificate ${name} was not issued by the certificate's issuer`;
-  if (!new X509Certificate(c.der).keyUsage?.includes(OID.ekuOcspSigning))
-    return `the responder certificate ${name} lacks the OCSPSigning extended key usage`;
-  if (now < c.notBefore.getTime() || now > c.notAfter.getTime())
-    return `the responder certificate ${name} is not valid now`;
-  return undefined;
+  const found = ocspResponderCertificate(r, issuer, (der) => parseCertificate(der), new Date(now));
+  if ('problem' in found) throw new ClientError('ocsp-responder', found.problem);
+  return found.cert;
 }
 
 /** Checks a response's status, signature, CertID, nonce and times, and says what it states. */
@@ -315,14 +285,7 @@ function checkResponse(
       'ocsp-signature',
       `the response signature does not verify with ${formatName(responder.subject)}`,
     );
-  const single = r.responses.find((s) => {
-    const h = issuerHashes(q.issuer, s.certId.hashAlgorithm);
-    return (
-      s.serialHex === q.cert.serialHex &&
-      sameBytes(s.certId.issuerNameHash, h.nameHash) &&
-      sameBytes(s.certId.issuerKeyHash, h.keyHash)
-    );
-  });
+  const single = singleResponseFor(r, q.cert, q.issuer);
   if (!single)
     throw new ClientError('ocsp-mismatch', `the response does not answer for serial ${q.cert.serialHex}`);
   if (q.nonce && !sameBytes(r.nonce, q.nonce))

@@ -1,14 +1,35 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { DEFAULT_PKCS11_MODULE } from '../config.js';
-import { KeyError, openKeyBackend, p12Signer, readPkcs12, type Signer } from '../keys/index.js';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+// Only the PKCS#11 path loads the key backends and configuration (native module, zod): see signingKey.
+import { KeyError } from '../keys/errors.js';
+import { p12Signer, readPkcs12 } from '../keys/pkcs12.js';
+import type { Signer } from '../keys/signer.js';
 import {
   type AppearanceRect,
+  anchorAppearance,
+  type DigestTimeStampCallback,
+  type DocMdpLevel,
+  extendPdf,
+  type LockFields,
+  PdfDocument,
+  PdfError,
+  type ReportPdfOptions,
   renderReport,
+  renderReportPdf,
   type SignatureAppearance,
   type SignPdfOptions,
-  signPdf,
+  signPdfRevision,
   type TimeStampCallback,
+  type VerificationReport,
   verifyPdf,
   vietnamTime,
 } from '../pdf/index.js';
@@ -25,36 +46,57 @@ import { parseArgs, runSubcommand } from './args.js';
 import { describeError, UsageError } from './errors.js';
 import { ClientError, certificatesIn, fetchDer, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
+import { isStructureError, type PdfFile, readPdfFile } from './pdf-file.js';
+import { httpRevocationSource } from './revocation-source.js';
 
 export const PDF_HELP = `kyso pdf COMMAND
-  sign IN.pdf --out OUT.pdf KEY [--level B-B|B-T] [--tsa URL] [--reason TEXT] [--location TEXT]
-      [--name TEXT] [--field NAME] [--rsa-padding pss|pkcs1] [APPEARANCE]
+  sign IN.pdf --out OUT.pdf KEY [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--timeout S]
+      [--reason TEXT] [--location TEXT] [--name TEXT] [--field NAME] [--rsa-padding pss|pkcs1]
+      [--certify P1|P2|P3] [--lock-fields all|NAME,NAME] [APPEARANCE]
     appends a PAdES signature (ETSI.CAdES.detached) as an incremental update; KEY is one of
       --p12 FILE --passin SECRET                 a PKCS#12 file (openssl pkcs12 -export)
       --key KEY.pem --cert CERT.pem [--chain CHAIN.pem] [--passin SECRET]   a PEM private key
       --pkcs11-token LABEL --pkcs11-key LABEL --cert CERT.pem [--chain CHAIN.pem]   a PKCS#11 key (PIN from
         KYSO_PKCS11_PIN or KYSO_PKCS11_PIN_FILE, module from KYSO_PKCS11_MODULE)
     SECRET is env:VAR, file:PATH or pass:TEXT (OpenSSL's convention). B-T time-stamps the signature at
-    --tsa. Invisible by default (its widget on --page N); APPEARANCE (Decree 30/2020) is one of
+    --tsa; B-LT adds a DSS with the OCSP responses (else CRLs) for the signer's and the TSA's certificates,
+    fetched from the URLs they name (give the root in a --chain file so the issuing CA is covered too);
+    B-LTA then adds a document time-stamp from --tsa. --timeout bounds each request (default 10 s). Invisible by default (its widget on --page N); APPEARANCE (Decree 30/2020) is one of
       --image PNG --rect x,y,w,h [--page N|last]          the leader's signature image (default last page)
       --seal --image PNG --rect x,y,w,h [--page N|last]   the organization seal, at the size of --rect
+      --image PNG --anchor TEXT [--page N|last] [--size w,h]   the leader's image above TEXT (the full name),
+        centred on it, between it and the job title; at most 150 pt wide by default
+      --seal --image PNG --anchor TEXT [--page N|last] [--size w,h]   the seal over the left third of the
+        leader's image above TEXT, at actual size (the PNG's pHYs, else 40 mm)
       --stamp "NUMBER/SYMBOL" [--font FILE.ttf]           text stamp top-right of page 1, signing time added
-    --rect is in points from the page's bottom-left corner.
+    --rect is in points from the page's bottom-left corner. --anchor searches the last page, then earlier
+    ones (or only --page), and takes TEXT's last occurrence on the page; --size (or --rect w,h) sets the size.
+    --certify makes the first signature a certification (DocMDP): P1 allows no change after it but
+    validation data and document time-stamps, P2 also form filling and signing, P3 also comments.
+    --lock-fields locks form fields (FieldMDP) against changes after this signature: all, or the names.
     Exit status: 0 signed, 1 failed, 2 usage error.
-  verify FILE.pdf [--ca FILE.pem]... [--json] [--lang vi|en]
-    checks every signature: integrity, signer, chain to --ca (trust anchors, PEM), time-stamp; prints the
-    report in Vietnamese (default) or English, or as JSON.
+  extend IN.pdf --out OUT.pdf [--level B-LT|B-LTA] [--tsa URL] [--chain FILE.pem]... [--timeout S]
+    adds the validation data of every signature and time-stamp (DSS) to a signed PDF, and for B-LTA a
+    document time-stamp from --tsa. Exit status: 0 extended (warnings name data that could not be had).
+  verify FILE.pdf [--ca FILE.pem]... [--offline] [--timeout S] [--json] [--lang vi|en] [--report OUT.pdf]
+    checks every signature: integrity, signer, chain to --ca (trust anchors, PEM), revocation (the DSS, the
+    CMS, then online OCSP or CRL unless --offline; --timeout per request, default 10 s), time-stamp; prints the
+    report in Vietnamese (default) or English, or as JSON. --report also writes the report as a PDF to print
+    or file (font: KYSO_REPORT_FONT and KYSO_REPORT_FONT_BOLD, else Liberation Serif).
     Exit status: 0 valid, 1 invalid, 2 indeterminate, 3 usage error.`;
 
 const SIGN_USAGE = 'kyso pdf sign IN.pdf --out OUT.pdf (--p12 FILE | --key FILE | --pkcs11-token LABEL) …';
-const VERIFY_USAGE = 'kyso pdf verify FILE.pdf [--ca FILE.pem]... [--json] [--lang vi|en]';
+const VERIFY_USAGE =
+  'kyso pdf verify FILE.pdf [--ca FILE.pem]... [--offline] [--timeout S] [--json] [--lang vi|en] [--report OUT.pdf]';
+const EXTEND_USAGE =
+  'kyso pdf extend IN.pdf --out OUT.pdf [--level B-LT|B-LTA] [--tsa URL] [--chain FILE.pem]...';
 const MAX_TSA_REPLY_BYTES = 1024 * 1024;
 const VERIFY_EXIT = { valid: 0, invalid: 1, indeterminate: 2 } as const;
 const VERIFY_USAGE_EXIT = 3;
 
 /** `kyso pdf …`: signs PDFs and verifies their signatures. */
 export async function pdfCommand(args: string[], io: Io): Promise<number> {
-  return runSubcommand('pdf', PDF_HELP, { sign, verify }, args, io);
+  return runSubcommand('pdf', PDF_HELP, { sign, extend, verify }, args, io);
 }
 
 // ---------------------------------------------------------------- signing
@@ -120,6 +162,7 @@ function parseSign(args: string[]) {
       'rsa-padding': { type: 'string' },
       level: { type: 'string' },
       tsa: { type: 'string' },
+      timeout: { type: 'string' },
       reason: { type: 'string' },
       location: { type: 'string' },
       name: { type: 'string' },
@@ -128,9 +171,12 @@ function parseSign(args: string[]) {
       image: { type: 'string' },
       rect: { type: 'string' },
       anchor: { type: 'string' },
+      size: { type: 'string' },
       seal: { type: 'boolean' },
       stamp: { type: 'string' },
       font: { type: 'string' },
+      certify: { type: 'string' },
+      'lock-fields': { type: 'string' },
     },
     { min: 1, max: 1, usage: SIGN_USAGE },
   );
@@ -177,6 +223,10 @@ async function signingKey(values: SignValues, padding: 'pss' | 'pkcs1'): Promise
   }
   const keyLabel = values['pkcs11-key'];
   if (!keyLabel) throw new UsageError('--pkcs11-token needs --pkcs11-key LABEL');
+  const [{ openKeyBackend }, { DEFAULT_PKCS11_MODULE }] = await Promise.all([
+    import('../keys/index.js'),
+    import('../config.js'),
+  ]);
   const backend = await openKeyBackend({
     kind: 'pkcs11',
     module: process.env.KYSO_PKCS11_MODULE ?? DEFAULT_PKCS11_MODULE,
@@ -197,40 +247,65 @@ async function signingKey(values: SignValues, padding: 'pss' | 'pkcs1'): Promise
 }
 
 /** An RFC 3161 time-stamp over the signature value from the TSA at url, checked before it is embedded. */
-function tsaCallback(url: string): TimeStampCallback {
-  return async (signatureValue) => {
-    const imprint = Uint8Array.from(createHash('sha256').update(signatureValue).digest());
-    const nonce = Uint8Array.from(randomBytes(8));
-    // A positive, minimal INTEGER.
-    nonce[0] = (nonce[0] & 0x7f) | 0x01;
-    const request = buildTimeStampRequest({
-      hashAlgorithm: 'sha256',
-      messageImprint: imprint,
-      nonce,
-      certReq: true,
-    });
-    const der = await fetchDer(
-      url,
-      { accept: 'application/timestamp-reply', body: request, contentType: 'application/timestamp-query' },
-      MAX_TSA_REPLY_BYTES,
+function tsaCallback(url: string, timeoutMs?: number): TimeStampCallback {
+  return (signatureValue) =>
+    stampImprint(url, Uint8Array.from(createHash('sha256').update(signatureValue).digest()), timeoutMs);
+}
+
+/** A document time-stamp (B-LTA) from the TSA at url: a token over the document's SHA-256 digest. */
+function documentTsaCallback(url: string, timeoutMs?: number): DigestTimeStampCallback {
+  return (digest) => stampImprint(url, digest, timeoutMs);
+}
+
+/** Asks the TSA at url to time-stamp a SHA-256 imprint and checks its reply. */
+async function stampImprint(url: string, imprint: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+  const nonce = Uint8Array.from(randomBytes(8));
+  // A positive, minimal INTEGER.
+  nonce[0] = (nonce[0] & 0x7f) | 0x01;
+  const request = buildTimeStampRequest({
+    hashAlgorithm: 'sha256',
+    messageImprint: imprint,
+    nonce,
+    certReq: true,
+  });
+  const der = await fetchDer(
+    url,
+    { accept: 'application/timestamp-reply', body: request, contentType: 'application/timestamp-query' },
+    MAX_TSA_REPLY_BYTES,
+    timeoutMs,
+  );
+  const reply = parseTimeStampResponse(der);
+  // 0 granted, 1 grantedWithMods; anything else carries no usable token.
+  if (reply.status > 1 || !reply.token || !reply.info)
+    throw new ClientError(
+      'ts-refused',
+      `the TSA refused (PKIStatus ${reply.status})${reply.statusText ? `: ${reply.statusText}` : ''}`,
     );
-    const reply = parseTimeStampResponse(der);
-    // 0 granted, 1 grantedWithMods; anything else carries no usable token.
-    if (reply.status > 1 || !reply.token || !reply.info)
-      throw new ClientError(
-        'ts-refused',
-        `the TSA refused (PKIStatus ${reply.status})${reply.statusText ? `: ${reply.statusText}` : ''}`,
-      );
-    const { info } = reply;
-    if (info.hashAlgorithm !== 'sha256' || Buffer.compare(info.messageImprint, imprint) !== 0)
-      throw new ClientError('ts-mismatch', 'the TSA time-stamped another hash than the one sent');
-    if (!info.nonce || Buffer.compare(info.nonce, nonce) !== 0)
-      throw new ClientError('ts-nonce', "the TSA reply's nonce is not the request's");
-    const checked = verifyTimeStampToken(reply.token, { messageImprint: imprint });
-    if (!checked.ok)
-      throw new ClientError('ts-invalid', `the TSA's token does not verify: ${checked.reason}`);
-    return reply.token;
-  };
+  const { info } = reply;
+  if (info.hashAlgorithm !== 'sha256' || Buffer.compare(info.messageImprint, imprint) !== 0)
+    throw new ClientError('ts-mismatch', 'the TSA time-stamped another hash than the one sent');
+  if (!info.nonce || Buffer.compare(info.nonce, nonce) !== 0)
+    throw new ClientError('ts-nonce', "the TSA reply's nonce is not the request's");
+  const checked = verifyTimeStampToken(reply.token, { messageImprint: imprint });
+  if (!checked.ok) throw new ClientError('ts-invalid', `the TSA's token does not verify: ${checked.reason}`);
+  return reply.token;
+}
+
+/** --certify P1|P2|P3: the DocMDP level. */
+function certifyOption(value: string | undefined): DocMdpLevel | undefined {
+  if (value === undefined) return undefined;
+  const m = /^P([123])$/i.exec(value);
+  if (!m) throw new UsageError(`--certify must be P1, P2 or P3, got "${value}"`);
+  return Number(m[1]) as DocMdpLevel;
+}
+
+/** --lock-fields all|NAME,NAME: the fields a FieldMDP lock covers. */
+function lockFieldsOption(value: string | undefined): LockFields | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'all') return 'all';
+  const names = value.split(',').map((n) => n.trim());
+  if (names.some((n) => !n)) throw new UsageError(`--lock-fields must be all or NAME,NAME, got "${value}"`);
+  return { include: names };
 }
 
 /** --page N or last (-1, as the appearance engine takes it). */
@@ -258,16 +333,66 @@ const STAMP_FONTS = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf',
 ];
 
+/** The PDF report's faces: KYSO_REPORT_FONT (and KYSO_REPORT_FONT_BOLD), else a stamp font and its bold. */
+function reportFonts(): { regular: Uint8Array; bold?: Uint8Array } {
+  const chosen = process.env.KYSO_REPORT_FONT;
+  const regular = chosen ?? STAMP_FONTS.find((f) => existsSync(f));
+  if (!regular)
+    throw new UsageError(
+      '--report needs a TrueType font that covers Vietnamese: set KYSO_REPORT_FONT=FILE.ttf',
+    );
+  // Without a bold face the report draws its headings bold from the regular one.
+  const bold = chosen ? process.env.KYSO_REPORT_FONT_BOLD : regular.replace(/(-Regular)?\.ttf$/, '-Bold.ttf');
+  return {
+    regular: readInput(regular, 'report font'),
+    bold: bold && (chosen || existsSync(bold)) ? readInput(bold, 'bold report font') : undefined,
+  };
+}
+
 function stampFont(file: string | undefined): Uint8Array {
   const path = file ?? process.env.KYSO_STAMP_FONT ?? STAMP_FONTS.find((f) => existsSync(f));
   if (!path) throw new UsageError('--stamp needs a TrueType font: --font FILE.ttf (or KYSO_STAMP_FONT)');
   return readInput(path, 'font');
 }
 
+/** --size w,h (or --rect w,h with --anchor) in points. */
+function sizeOption(value: string | undefined, option: string): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map((v) => Number(v.trim()));
+  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v) || v <= 0))
+    throw new UsageError(
+      `with --anchor, ${option} is width,height (the place comes from the text), got "${value}"`,
+    );
+  return parts as [number, number];
+}
+
+/** --anchor TEXT: the image or seal placed by a text on the page, as Decree 30/2020 lays out a signing block. */
+function anchoredOf(values: SignValues, anchor: string, readPdf: () => Uint8Array): SignatureAppearance {
+  if (values.stamp !== undefined) throw new UsageError('--anchor places an image: leave out --stamp');
+  if (values.image === undefined) throw new UsageError('--anchor needs --image PNG');
+  if (!anchor.trim()) throw new UsageError('--anchor needs a text to find, such as the full name');
+  if (values.size !== undefined && values.rect !== undefined)
+    throw new UsageError('give the size once: --size w,h or --rect w,h');
+  const size = sizeOption(values.size ?? values.rect, values.size !== undefined ? '--size' : '--rect');
+  const png = readInput(values.image, 'PNG image');
+  const { appearance } = anchorAppearance(PdfDocument.open(readPdf()), {
+    kind: values.seal ? 'seal' : 'image',
+    png,
+    text: anchor,
+    page: pageOption(values.page),
+    size,
+  });
+  return appearance;
+}
+
 /** The appearance the flags ask for, or undefined for an invisible signature. */
-function appearanceOf(values: SignValues, signingTime: Date): SignatureAppearance | undefined {
-  if (values.anchor !== undefined)
-    throw new UsageError('--anchor is not available yet: place the image with --page and --rect');
+function appearanceOf(
+  values: SignValues,
+  signingTime: Date,
+  readPdf: () => Uint8Array,
+): SignatureAppearance | undefined {
+  if (values.anchor !== undefined) return anchoredOf(values, values.anchor, readPdf);
+  if (values.size !== undefined) throw new UsageError('--size goes with --anchor');
   if (values.stamp !== undefined) {
     if (values.image !== undefined || values.seal || values.rect !== undefined)
       throw new UsageError('--stamp is a text stamp: leave out --image, --seal and --rect');
@@ -293,28 +418,38 @@ async function sign(args: string[], io: Io): Promise<number> {
   }
   if (!values.out) throw new UsageError('kyso pdf sign needs --out OUT.pdf');
   const level = values.level ?? 'B-B';
-  if (level === 'B-LT' || level === 'B-LTA')
-    throw new UsageError(`--level ${level} is not yet supported; use B-B or B-T`);
-  if (level !== 'B-B' && level !== 'B-T') throw new UsageError(`--level must be B-B or B-T, got "${level}"`);
-  if (level === 'B-T' && !values.tsa) throw new UsageError('--level B-T needs --tsa URL');
-  if (level === 'B-B' && values.tsa) throw new UsageError('--tsa goes with --level B-T');
+  if (!['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(level))
+    throw new UsageError(`--level must be B-B, B-T, B-LT or B-LTA, got "${level}"`);
+  if (level !== 'B-B' && !values.tsa) throw new UsageError(`--level ${level} needs --tsa URL`);
+  if (level === 'B-B' && values.tsa) throw new UsageError('--tsa goes with --level B-T, B-LT or B-LTA');
+  const timeoutMs = timeoutOption(values.timeout);
   const signingTime = new Date();
-  const appearance = appearanceOf(values, signingTime);
+  let input: Uint8Array | undefined;
+  const readPdf = () => {
+    input ??= readInput(positionals[0], 'PDF');
+    return input;
+  };
+  const appearance = appearanceOf(values, signingTime, readPdf);
   const padding = values['rsa-padding'] ?? 'pss';
   if (padding !== 'pss' && padding !== 'pkcs1') throw new UsageError('--rsa-padding must be pss or pkcs1');
   const page = appearance ? undefined : pageOption(values.page);
   if (page === -1)
     throw new UsageError('--page last goes with --image; give an invisible signature a page number');
   const tsa = values.tsa ? httpUrl(values.tsa, '--tsa') : undefined;
-  const pdf = readInput(positionals[0], 'PDF');
+  // B-B and B-T of a large file read only its structure (see pdf-file.ts); the rest needs it whole.
+  const leanLevel = level === 'B-B' || level === 'B-T';
+  let file: PdfFile =
+    input !== undefined
+      ? { bytes: input, sparse: false, chunks: () => [readPdf()] }
+      : readPdfFile(positionals[0], { sparse: leanLevel });
   const key = await signingKey(values, padding);
-  let signed: Uint8Array;
+  let revision: Uint8Array;
   try {
     const options: SignPdfOptions = {
       signer: key.signer,
       certificate: key.certificate,
       chain: key.chain,
-      timestamp: tsa ? tsaCallback(tsa) : undefined,
+      timestamp: tsa ? tsaCallback(tsa, timeoutMs) : undefined,
       fieldName: values.field,
       page,
       appearance,
@@ -322,16 +457,129 @@ async function sign(args: string[], io: Io): Promise<number> {
       name: values.name,
       reason: values.reason,
       location: values.location,
+      certify: certifyOption(values.certify),
+      lockFields: lockFieldsOption(values['lock-fields']),
     };
-    signed = await signPdf(pdf, options);
+    try {
+      revision = await signPdfRevision(file.bytes, {
+        ...options,
+        original: file.sparse ? file.chunks : undefined,
+      });
+    } catch (e) {
+      // What the sparse read left out was needed after all: read the whole file and sign again.
+      if (!(file.sparse && e instanceof PdfError && isStructureError(e.code))) throw e;
+      file = readPdfFile(positionals[0], { sparse: false });
+      revision = await signPdfRevision(file.bytes, options);
+    }
   } finally {
     await key.close();
   }
-  writeFileSync(values.out, signed);
+  let parts: Iterable<Uint8Array> = inOrder(file.chunks(), [revision]);
+  let bytes = file.bytes.length + revision.length;
+  let problems: string[] = [];
+  if ((level === 'B-LT' || level === 'B-LTA') && tsa) {
+    const extended = await extendPdf(Buffer.concat([file.bytes, revision]), {
+      level,
+      source: httpRevocationSource({ timeoutMs }),
+      certificates: key.chain,
+      stamp: documentTsaCallback(tsa, timeoutMs),
+    });
+    parts = [extended.pdf];
+    bytes = extended.pdf.length;
+    problems = extended.problems;
+  }
+  writeSigned(values.out, parts);
+  warnIncomplete(io, level, problems);
   const algorithm: SignatureAlgorithm = key.signer.algorithm;
-  if (values.json) printJson(io, { out: values.out, level, algorithm, bytes: signed.length });
+  if (values.json) printJson(io, { out: values.out, level, algorithm, bytes, problems });
   else io.out(`Đã ký / Signed: ${positionals[0]} → ${values.out} (PAdES ${level}, ${algorithm})\n`);
   return 0;
+}
+
+/** Says on stderr what validation data could not be had: the file is written, but short of its level. */
+function warnIncomplete(io: Io, level: string, problems: string[]): void {
+  for (const p of problems) io.err(`kyso: warning: ${level} is incomplete: ${p}\n`);
+}
+
+/** --timeout SECONDS for each OCSP, CRL and TSA request (default 10). */
+function timeoutOption(value: string | undefined): number {
+  if (value === undefined) return 10_000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 300)
+    throw new UsageError(`--timeout must be a number of seconds from 0 to 300, got "${value}"`);
+  return Math.round(seconds * 1000);
+}
+
+/** `kyso pdf extend`: adds validation data (B-LT) and a document time-stamp (B-LTA) to a signed PDF. */
+async function extend(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs(
+    args,
+    {
+      out: { type: 'string' },
+      level: { type: 'string' },
+      tsa: { type: 'string' },
+      chain: { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+    },
+    { min: 1, max: 1, usage: EXTEND_USAGE },
+  );
+  if (values.help) {
+    io.out(`${PDF_HELP}\n`);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('kyso pdf extend needs --out OUT.pdf');
+  const level = values.level ?? 'B-LT';
+  if (level !== 'B-LT' && level !== 'B-LTA')
+    throw new UsageError(`--level must be B-LT or B-LTA, got "${level}"`);
+  if (level === 'B-LTA' && !values.tsa) throw new UsageError('--level B-LTA needs --tsa URL');
+  const tsa = values.tsa ? httpUrl(values.tsa, '--tsa') : undefined;
+  const timeoutMs = timeoutOption(values.timeout);
+  const chain = (values.chain ?? []).flatMap((f) => certificates(f, 'certificate chain'));
+  const pdf = readInput(positionals[0], 'PDF');
+  let result: Awaited<ReturnType<typeof extendPdf>>;
+  try {
+    result = await extendPdf(pdf, {
+      level,
+      source: httpRevocationSource({ timeoutMs }),
+      certificates: chain,
+      stamp: tsa ? documentTsaCallback(tsa, timeoutMs) : undefined,
+    });
+  } catch (e) {
+    if (e instanceof PdfError && e.code === 'bad-input') throw new UsageError(e.message);
+    throw e;
+  }
+  writeSigned(values.out, [result.pdf]);
+  warnIncomplete(io, level, result.problems);
+  if (values.json)
+    printJson(io, { out: values.out, level, bytes: result.pdf.length, problems: result.problems });
+  else io.out(`Đã bổ sung / Extended: ${positionals[0]} → ${values.out} (PAdES ${level})\n`);
+  return 0;
+}
+
+/** The parts one after the other, lazily: file chunks share one buffer and are written as they come. */
+function* inOrder(...sources: Iterable<Uint8Array>[]): Iterable<Uint8Array> {
+  for (const source of sources) yield* source;
+}
+
+/**
+ * Writes the signed file as its parts (the input, then the new revisions), so a large input is never
+ * copied; through a temporary file and a rename, so a failure leaves no half-written output.
+ */
+function writeSigned(out: string, parts: Iterable<Uint8Array>): void {
+  const temp = `${out}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      for (const part of parts) writeSync(fd, part);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, out);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 // ---------------------------------------------------------------- verifying
@@ -355,6 +603,9 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
       ca: { type: 'string', multiple: true },
       trust: { type: 'string', multiple: true },
       lang: { type: 'string' },
+      report: { type: 'string' },
+      offline: { type: 'boolean' },
+      timeout: { type: 'string' },
     },
     { min: 1, max: 1, usage: VERIFY_USAGE },
   );
@@ -369,9 +620,30 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
     if (!certs.length) throw new UsageError(`${f} holds no PEM certificate`);
     return certs;
   });
+  const fonts = values.report === undefined ? undefined : reportFonts();
   const file = positionals[0];
-  const report = await verifyPdf(readInput(file, 'PDF'), { trustAnchors: anchors, certificates: anchors });
+  const pdf = readInput(file, 'PDF');
+  const revocation = values.offline
+    ? undefined
+    : httpRevocationSource({ timeoutMs: timeoutOption(values.timeout) });
+  const report = await verifyPdf(pdf, { trustAnchors: anchors, certificates: anchors, revocation });
+  if (values.report !== undefined && fonts) {
+    const sha256 = createHash('sha256').update(pdf).digest('hex');
+    writeReport(values.report, report, { file, sha256, lang, fonts, checkedAt: new Date() });
+  }
   if (values.json) printJson(io, report);
   else io.out(renderReport(file, report, lang));
   return VERIFY_EXIT[report.verdict];
+}
+
+/** Writes the PDF report; a font the renderer cannot use is the caller's mistake, so a usage error. */
+function writeReport(out: string, report: VerificationReport, options: ReportPdfOptions): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = renderReportPdf(report, options);
+  } catch (e) {
+    if (e instanceof PdfError) throw new UsageError(`--report: ${e.message}`);
+    throw e;
+  }
+  writeSigned(out, [bytes]);
 }

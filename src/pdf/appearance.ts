@@ -3,7 +3,16 @@ import { deflateSync } from 'node:zlib';
 import { PdfError } from './errors.js';
 import { layoutText, parseTrueType, subsetFont, type TrueTypeFont } from './font.js';
 import type { IncrementalUpdate } from './incremental.js';
-import { dict, formatNumber, name, type PdfDict, type PdfRef, PdfStream, PdfString } from './objects.js';
+import {
+  dict,
+  formatNumber,
+  name,
+  type PdfDict,
+  type PdfRef,
+  PdfStream,
+  PdfString,
+  type PdfValue,
+} from './objects.js';
 import { decodePng } from './png.js';
 import type { Box, PageInfo } from './reader.js';
 
@@ -71,29 +80,38 @@ export function addAppearance(
  * The page as a reader sees it: the CropBox turned by /Rotate. Rects are given in this view, so a
  * landscape page rotated 90° takes coordinates as displayed, and appearances are drawn upright.
  */
-interface PageView {
+export interface PageView {
   width: number;
   height: number;
   /** The view's rect [x, y, w, h] as a /Rect in default user space. */
   toUser(rect: AppearanceRect): Box;
+  /** The inverse: a box in default user space as a rect [x, y, w, h] in the view. */
+  toView(box: Box): AppearanceRect;
   /** The Form XObject /Matrix that turns the drawing with the page, when the page is rotated. */
   matrix?: number[];
 }
 
-function pageView(page: PageInfo): PageView {
+/** How a page is shown: its CropBox turned by /Rotate. */
+export function pageView(page: PageInfo): PageView {
   const [x0, y0, x1, y1] = page.cropBox;
   const W = x1 - x0;
   const H = y1 - y0;
   const rotate = ((page.rotate % 360) + 360) % 360;
   switch (rotate) {
     case 0:
-      return { width: W, height: H, toUser: ([x, y, w, h]) => [x0 + x, y0 + y, x0 + x + w, y0 + y + h] };
+      return {
+        width: W,
+        height: H,
+        toUser: ([x, y, w, h]) => [x0 + x, y0 + y, x0 + x + w, y0 + y + h],
+        toView: ([a, b, c, d]) => [a - x0, b - y0, c - a, d - b],
+      };
     // Shown turned clockwise: the view's (X, Y) is user space (W − Y, X), relative to the CropBox.
     case 90:
       return {
         width: H,
         height: W,
         toUser: ([x, y, w, h]) => [x0 + W - y - h, y0 + x, x0 + W - y, y0 + x + w],
+        toView: ([a, b, c, d]) => [b - y0, x0 + W - c, d - b, c - a],
         matrix: [0, 1, -1, 0, 0, 0],
       };
     case 180:
@@ -101,6 +119,7 @@ function pageView(page: PageInfo): PageView {
         width: W,
         height: H,
         toUser: ([x, y, w, h]) => [x0 + W - x - w, y0 + H - y - h, x0 + W - x, y0 + H - y],
+        toView: ([a, b, c, d]) => [x0 + W - c, y0 + H - d, c - a, d - b],
         matrix: [-1, 0, 0, -1, 0, 0],
       };
     case 270:
@@ -108,6 +127,7 @@ function pageView(page: PageInfo): PageView {
         width: H,
         height: W,
         toUser: ([x, y, w, h]) => [x0 + y, y0 + H - x - w, x0 + y + h, y0 + H - x],
+        toView: ([a, b, c, d]) => [y0 + H - d, a - x0, d - b, c - a],
         matrix: [0, -1, 1, 0, 0, 0],
       };
     default:
@@ -229,11 +249,17 @@ function stampAppearance(
 
 const latin1 = (s: string) => new PdfString(new Uint8Array(Buffer.from(s, 'latin1')));
 
+/** Where new objects go: an incremental update, or a whole new file such as the PDF report. */
+export interface ObjectSink {
+  newRef(): PdfRef;
+  set(ref: PdfRef, value: PdfValue): void;
+}
+
 /**
  * Embeds the font, cut down to the glyphs used, as a Type0/CIDFontType2 with Identity-H (two-byte glyph
  * IDs) and a /ToUnicode, so text extracts. The subset keeps glyph IDs, so no CIDToGIDMap stream is needed.
  */
-function embedFont(update: IncrementalUpdate, font: TrueTypeFont, glyphs: number[], chars: string[]): PdfRef {
+export function embedFont(update: ObjectSink, font: TrueTypeFont, glyphs: number[], chars: string[]): PdfRef {
   const scale = (v: number) => Math.round((v * 1000) / font.unitsPerEm);
   const program = subsetFont(font, glyphs);
   const baseFont = `${subsetTag(glyphs)}+${font.postScriptName}`;

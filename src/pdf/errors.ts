@@ -17,7 +17,8 @@ export type PdfErrorCode =
   | 'contents-too-small'
   | 'certificate-key-mismatch'
   | 'bad-signature-value'
-  | 'bad-timestamp';
+  | 'bad-timestamp'
+  | 'anchor-not-found';
 
 /** A PDF Kyso refuses to read or a request it refuses to carry out. */
 export class PdfError extends Error {

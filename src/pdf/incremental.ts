@@ -22,11 +22,30 @@ export class RawObject {
   constructor(readonly body: Uint8Array) {}
 }
 
-/** The update written out: the whole new file and where each object's body starts in it. */
-export interface WrittenUpdate {
-  bytes: Uint8Array;
-  /** Offset of the first byte after `num gen obj\n`, by object number. */
-  bodyOffsets: Map<number, number>;
+/**
+ * The update written out: the original bytes, untouched, and what follows them. Kept apart so that a
+ * large file is never copied: callers write or hash the two parts; `bytes` joins them when asked.
+ */
+export class WrittenUpdate {
+  private whole?: Uint8Array;
+
+  constructor(
+    readonly original: Uint8Array,
+    /** The new revision, appended after the original. */
+    readonly appended: Uint8Array,
+    /** Offset in the whole new file of the first byte after `num gen obj\n`, by object number. */
+    readonly bodyOffsets: Map<number, number>,
+  ) {}
+
+  /** The whole new file in one buffer (a copy of the original: large files should use the parts). */
+  get bytes(): Uint8Array {
+    if (!this.whole) {
+      this.whole = new Uint8Array(this.original.length + this.appended.length);
+      this.whole.set(this.original);
+      this.whole.set(this.appended, this.original.length);
+    }
+    return this.whole;
+  }
 }
 
 /** Collects new and changed objects and appends them to a document as one revision. */
@@ -73,11 +92,7 @@ export class IncrementalUpdate {
     if (this.doc.xrefKind === 'stream') this.writeXrefStream(out, trailer, offsets, xrefOffset);
     else writeXrefTable(out, trailer, offsets);
     out.text(`startxref\n${xrefOffset}\n%%EOF\n`);
-    const appended = out.toBytes();
-    const bytes = new Uint8Array(original.length + appended.length);
-    bytes.set(original);
-    bytes.set(appended, original.length);
-    return { bytes, bodyOffsets };
+    return new WrittenUpdate(original, out.toBytes(), bodyOffsets);
   }
 
   /**

@@ -1,7 +1,31 @@
+export {
+  type AnchoredAppearance,
+  type AnchorRequest,
+  anchorAppearance,
+  DEFAULT_SEAL_SIZE,
+  MAX_IMAGE_WIDTH,
+} from './anchor.js';
 export type { AppearanceRect, SignatureAppearance } from './appearance.js';
 export { buildChain, type ChainResult } from './chain.js';
+export type { Change, ChangeAnalysis, ChangeKind, JudgedChange } from './changes.js';
+export {
+  addDss,
+  type DssAddition,
+  readAllDss,
+  readDss,
+  type ValidationData,
+  vriKey,
+} from './dss.js';
 export { PdfError, type PdfErrorCode } from './errors.js';
 export { IncrementalUpdate, RawObject, type WrittenUpdate } from './incremental.js';
+export {
+  addValidationData,
+  type ExtendOptions,
+  type ExtendResult,
+  extendPdf,
+  type LtvLevel,
+} from './ltv.js';
+export type { DocMdpLevel, FieldLock, LockFields } from './mdp.js';
 export {
   dict,
   name,
@@ -39,6 +63,7 @@ export {
   INDETERMINATE_REASONS,
   type IndeterminateReason,
   type Reason,
+  type RevocationReport,
   type SignatureReport,
   type TimeStampReport,
   type Verdict,
@@ -46,7 +71,27 @@ export {
   type VerifyOptions,
   type Warning,
 } from './report.js';
-export { type Lang, phrase, renderReport, vietnamTime } from './report-text.js';
+export { type ReportPdfOptions, renderReportPdf } from './report-pdf.js';
+export {
+  type Lang,
+  phrase,
+  type ReportContent,
+  type ReportRow,
+  renderReport,
+  reportContent,
+  type SignatureBlock,
+  vietnamTime,
+} from './report-text.js';
+export {
+  accepted as revocationDataAccepted,
+  type CertificateRevocation,
+  checkPathRevocation,
+  gatherValidationData,
+  issuerPath,
+  type PathRevocation,
+  type RevocationEvidence,
+  type RevocationSource,
+} from './revocation.js';
 export {
   type ByteRange,
   byteRangeDigest,
@@ -60,7 +105,15 @@ export {
   type SignatureOptions,
   type SignPdfOptions,
   signPdf,
+  signPdfRevision,
   timeStampPdf,
 } from './sign.js';
 export { decodeText, encodeText, formatPdfDate, parsePdfDate } from './text.js';
+export {
+  findText,
+  PageText,
+  type TextBox,
+  type TextSearchOptions,
+  type TextWord,
+} from './text-search.js';
 export { verifyPdf } from './verify.js';

@@ -1,4 +1,10 @@
-import type { CertificateSummary, SignatureReport, VerificationReport } from './report.js';
+import type {
+  CertificateSummary,
+  RevocationReport,
+  SignatureReport,
+  Verdict,
+  VerificationReport,
+} from './report.js';
 
 // The verification report as text, in Vietnamese (default) or English: what TT 15/2025 asks a verifier to
 // show. The CLI prints it and the PDF report (--report) lays out the same lines.
@@ -78,9 +84,37 @@ const REASONS: Record<string, { vi: string; en: string }> = {
     vi: 'chưa kiểm tra tình trạng thu hồi chứng thư số',
     en: 'revocation status not checked',
   },
-  'changes-after-signing-not-checked': {
-    vi: 'chưa kiểm tra các thay đổi sau khi ký',
-    en: 'changes after signing not checked',
+  'revocation-unknown': {
+    vi: 'không xác định được tình trạng thu hồi chứng thư số',
+    en: 'the revocation status cannot be determined',
+  },
+  'certificate-revoked': {
+    vi: 'chứng thư số đã bị thu hồi trước thời điểm ký được chứng minh',
+    en: 'certificate revoked before the proven signing time',
+  },
+  'certificate-on-hold': {
+    vi: 'chứng thư số đang bị tạm dừng',
+    en: 'certificate on hold',
+  },
+  'timestamp-certificate-revoked': {
+    vi: 'chứng thư số của đơn vị cấp dấu thời gian đã bị thu hồi',
+    en: 'the time-stamping unit certificate is revoked',
+  },
+  'timestamp-revocation-unknown': {
+    vi: 'không xác định được tình trạng thu hồi chứng thư của đơn vị cấp dấu thời gian',
+    en: 'the revocation status of the time-stamping unit cannot be determined',
+  },
+  'revoked-after-signing': {
+    vi: 'chứng thư số bị thu hồi sau thời điểm ký (chữ ký vẫn hợp lệ)',
+    en: 'certificate revoked after the signing time (the signature stands)',
+  },
+  'changes-not-allowed': {
+    vi: 'tài liệu có thay đổi không được phép sau khi ký',
+    en: 'the document was changed after signing in a way that is not allowed',
+  },
+  'changes-unreadable': {
+    vi: 'không đọc được các thay đổi sau khi ký',
+    en: 'the changes after signing cannot be read',
   },
   'pades-signing-time-attribute': {
     vi: 'CMS có thuộc tính signing-time (không đúng PAdES)',
@@ -125,11 +159,37 @@ const LABELS = {
     unknown: 'chưa xác định',
     atCheck: 'xét tại thời điểm kiểm tra, vì không có dấu thời gian',
     period: 'Thời hạn chứng thư số',
+    revocation: 'Tình trạng thu hồi',
+    revocationStatus: {
+      good: 'chưa bị thu hồi',
+      revoked: 'đã bị thu hồi',
+      'on-hold': 'đang bị tạm dừng',
+      unknown: 'không xác định được',
+      'not-checked': 'chưa kiểm tra',
+    },
+    revocationSource: {
+      dss: (kind: string) => `theo ${kind} nhúng trong tài liệu`,
+      cms: (kind: string) => `theo ${kind} nhúng trong chữ ký`,
+      online: (kind: string) => `theo ${kind} trực tuyến`,
+    },
     from: 'từ',
     to: 'đến',
     coverage: 'Phạm vi ký',
     whole: 'toàn bộ tệp',
     partial: (n: number) => `một phần tệp (${n} lần cập nhật sau chữ ký)`,
+    changes: 'Các thay đổi sau khi ký',
+    changeStatus: {
+      allowed:
+        'chỉ có thay đổi được phép (chữ ký, dấu thời gian, dữ liệu kiểm tra DSS, điền biểu mẫu, ghi chú)',
+      disallowed: 'có thay đổi không được phép',
+      unreadable: 'không đọc được',
+    },
+    certification: 'Chứng nhận tài liệu (DocMDP)',
+    levels: {
+      1: 'P1: không cho phép thay đổi',
+      2: 'P2: cho phép điền biểu mẫu và ký',
+      3: 'P3: cho phép điền biểu mẫu, ký và chú thích',
+    },
     verdict: 'Kết luận',
     reasons: 'Lý do',
     notes: 'Ghi chú',
@@ -162,11 +222,36 @@ const LABELS = {
     unknown: 'unknown',
     atCheck: 'judged at the time of checking: no time-stamp',
     period: 'Certificate validity',
+    revocation: 'Revocation status',
+    revocationStatus: {
+      good: 'not revoked',
+      revoked: 'revoked',
+      'on-hold': 'on hold',
+      unknown: 'cannot be determined',
+      'not-checked': 'not checked',
+    },
+    revocationSource: {
+      dss: (kind: string) => `from the ${kind} embedded in the document`,
+      cms: (kind: string) => `from the ${kind} embedded in the signature`,
+      online: (kind: string) => `from the ${kind} online`,
+    },
     from: 'from',
     to: 'to',
     coverage: 'Coverage',
     whole: 'the whole file',
     partial: (n: number) => `part of the file (${n} update(s) after the signature)`,
+    changes: 'Changes after signing',
+    changeStatus: {
+      allowed: 'only allowed ones (signatures, time-stamps, validation data, form filling, comments)',
+      disallowed: 'changes that are not allowed',
+      unreadable: 'cannot be read',
+    },
+    certification: 'Certification (DocMDP)',
+    levels: {
+      1: 'P1: no changes allowed',
+      2: 'P2: form filling and signing allowed',
+      3: 'P3: form filling, signing and comments allowed',
+    },
     verdict: 'Verdict',
     reasons: 'Reasons',
     notes: 'Notes',
@@ -190,12 +275,42 @@ function attributes(cert: CertificateSummary, type: string): string[] {
   return cert.subjectAttributes.filter((a) => a.type === type).map((a) => a.value);
 }
 
-function renderSignature(sig: SignatureReport, index: number, lang: Lang): string[] {
+/** One row of a signature's block: a labelled value, or a labelled list (reasons, notes). */
+export type ReportRow =
+  | { label: string; value: string; verdict?: Verdict }
+  | { label: string; items: string[] };
+
+/** A signature's block as both renderers lay it out: a heading, then rows in the order shown. */
+export interface SignatureBlock {
+  heading: string;
+  verdict: Verdict;
+  rows: ReportRow[];
+}
+
+/** The whole report as structured rows, shared by the text and the PDF renderers. */
+export interface ReportContent {
+  /** The document rows above the signatures: file, number of signatures. */
+  rows: ReportRow[];
+  signatures: SignatureBlock[];
+  overall: { label: string; verdict: Verdict; value: string; reasons: string[]; error?: string };
+}
+
+/** The revocation row: the path's status and where the signer's own status came from. */
+function revocationText(r: RevocationReport, lang: Lang): string {
   const L = LABELS[lang];
-  const lines = [
-    `${sig.kind === 'signature' ? L.signature : L.timestamp} ${index + 1} (${L.field} ${sig.field})`,
-  ];
-  const row = (label: string, value: string) => lines.push(`  ${label}: ${value}`);
+  const status = L.revocationStatus[r.status];
+  const leaf = r.certificates?.[0];
+  if (!r.source || !leaf?.kind) return status;
+  return `${status} (${L.revocationSource[r.source](leaf.kind.toUpperCase())})`;
+}
+
+function signatureBlock(sig: SignatureReport, index: number, lang: Lang): SignatureBlock {
+  const L = LABELS[lang];
+  const heading = `${sig.kind === 'signature' ? L.signature : L.timestamp} ${index + 1} (${L.field} ${sig.field})`;
+  const rows: ReportRow[] = [];
+  const row = (label: string, value: string, verdict?: Verdict) =>
+    rows.push(verdict ? { label, value, verdict } : { label, value });
+  const list = (label: string, items: string[]) => items.length && rows.push({ label, items });
   const cert = sig.kind === 'signature' ? sig.signer : sig.timestamp?.tsa;
   if (cert) {
     const cn = attributes(cert, 'CN').join(', ');
@@ -221,30 +336,55 @@ function renderSignature(sig: SignatureReport, index: number, lang: Lang): strin
     row(L.validAt, `${sig.validAtSigningTime ? L.yes : L.no}${when}`);
   }
   if (cert) row(L.period, `${L.from} ${vietnamTime(cert.notBefore)} ${L.to} ${vietnamTime(cert.notAfter)}`);
+  row(L.revocation, revocationText(sig.revocation, lang));
   row(L.coverage, sig.coversWholeFile ? L.whole : L.partial(sig.modifications.revisionsAfter));
+  const changes = sig.modifications.status;
+  if (changes === 'allowed' || changes === 'disallowed' || changes === 'unreadable')
+    row(L.changes, L.changeStatus[changes]);
+  if (sig.certification) row(L.certification, L.levels[sig.certification.level]);
   if (sig.reason) row(L.reason, sig.reason);
   if (sig.location) row(L.location, sig.location);
-  row(L.verdict, L.verdicts[sig.verdict]);
-  if (sig.reasons.length) {
-    lines.push(`  ${L.reasons}:`);
-    for (const r of sig.reasons) lines.push(`    - ${phrase(r, lang)}`);
-  }
-  if (sig.warnings.length) {
-    lines.push(`  ${L.notes}:`);
-    for (const w of sig.warnings) lines.push(`    - ${phrase(w, lang)}`);
-  }
-  return lines;
+  row(L.verdict, L.verdicts[sig.verdict], sig.verdict);
+  const phrases = (codes: readonly string[]) => codes.map((code) => phrase(code, lang));
+  list(L.reasons, phrases(sig.reasons));
+  list(L.notes, phrases(sig.warnings));
+  return { heading, verdict: sig.verdict, rows };
+}
+
+/** The report as structured rows, for a renderer to lay out. */
+export function reportContent(file: string, report: VerificationReport, lang: Lang): ReportContent {
+  const L = LABELS[lang];
+  return {
+    rows: [
+      { label: L.file, value: file },
+      { label: L.signatures, value: String(report.signatures.length) },
+    ],
+    signatures: report.signatures.map((sig, i) => signatureBlock(sig, i, lang)),
+    overall: {
+      label: L.overall,
+      verdict: report.verdict,
+      value: L.verdicts[report.verdict],
+      reasons: report.reasons.map((r) => phrase(r, lang)),
+      ...(report.error ? { error: report.error.message } : {}),
+    },
+  };
+}
+
+function rowLines(row: ReportRow, indent: string): string[] {
+  if ('items' in row) return [`${indent}${row.label}:`, ...row.items.map((item) => `${indent}  - ${item}`)];
+  return [`${indent}${row.label}: ${row.value}`];
 }
 
 /** The report as text lines. */
 export function renderReport(file: string, report: VerificationReport, lang: Lang): string {
-  const L = LABELS[lang];
-  const lines = [`${L.file}: ${file}`, `${L.signatures}: ${report.signatures.length}`];
-  report.signatures.forEach((sig, i) => {
-    lines.push('', ...renderSignature(sig, i, lang));
-  });
-  lines.push('', `${L.overall}: ${L.verdicts[report.verdict]}`);
-  for (const r of report.reasons) lines.push(`  - ${phrase(r, lang)}`);
-  if (report.error) lines.push(`  ${report.error.message}`);
+  const content = reportContent(file, report, lang);
+  const lines = content.rows.flatMap((row) => rowLines(row, ''));
+  for (const block of content.signatures) {
+    lines.push('', block.heading, ...block.rows.flatMap((row) => rowLines(row, '  ')));
+  }
+  const { overall } = content;
+  lines.push('', `${overall.label}: ${overall.value}`);
+  for (const r of overall.reasons) lines.push(`  - ${r}`);
+  if (overall.error) lines.push(`  ${overall.error}`);
   return `${lines.join('\n')}\n`;
 }

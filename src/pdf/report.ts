@@ -1,5 +1,8 @@
 import { type DistinguishedName, formatName, type ParsedCertificate } from '../pki/index.js';
+import type { JudgedChange } from './changes.js';
+import type { DocMdpLevel, FieldLock } from './mdp.js';
 import type { ReadOptions } from './reader.js';
+import type { CertificateRevocation, RevocationEvidence, RevocationSource } from './revocation.js';
 import type { ByteRange } from './sign.js';
 
 // The shape of a verification report: per signature, what was checked and how it went, a verdict and
@@ -11,8 +14,9 @@ export type Verdict = 'valid' | 'invalid' | 'indeterminate';
 export type CheckStatus = 'passed' | 'failed' | 'not-checked';
 
 /**
- * Why a signature is not valid. Failures make it invalid; the rest (chain, revocation, changes after
- * signing, missing proof of time, unsupported algorithms) make it indeterminate.
+ * Why a signature is not valid. Failures (among them changes after signing that its policy does not
+ * allow) make it invalid; the rest (chain, revocation, missing proof of time, unsupported algorithms)
+ * make it indeterminate.
  */
 export const FAILURE_REASONS = [
   'byte-range-malformed',
@@ -34,6 +38,10 @@ export const FAILURE_REASONS = [
   'certificate-not-valid-at-signing-time',
   'timestamp-invalid',
   'signature-unreadable',
+  'certificate-revoked',
+  'timestamp-certificate-revoked',
+  'changes-not-allowed',
+  'changes-unreadable',
 ] as const;
 
 /** Why a signature is indeterminate: something could not be established, or is not checked yet. */
@@ -48,7 +56,8 @@ export const INDETERMINATE_REASONS = [
   'timestamp-chain-not-checked',
   'timestamp-chain-untrusted',
   'revocation-not-checked',
-  'changes-after-signing-not-checked',
+  'revocation-unknown',
+  'certificate-on-hold',
 ] as const;
 
 /** A reason that makes a signature invalid. */
@@ -63,7 +72,9 @@ export type Warning =
   | 'pades-signing-time-attribute'
   | 'pades-no-signing-certificate-v2'
   | 'not-pades-sub-filter'
-  | 'claimed-time-outside-certificate-validity';
+  | 'claimed-time-outside-certificate-validity'
+  | 'timestamp-revocation-unknown'
+  | 'revoked-after-signing';
 
 /** A certificate as the report shows it (TT 15/2025: issuer, signer, managing unit, validity period). */
 export interface CertificateSummary {
@@ -83,7 +94,23 @@ export interface TimeStampReport {
   genTime?: Date;
   tsa?: CertificateSummary;
   chain: 'trusted' | 'untrusted' | 'not-checked';
+  /** The TSA's path to a trust anchor, when trusted. */
+  path?: Uint8Array[];
+  /** The TSA path's revocation status. */
+  revocation?: RevocationReport;
   detail?: string;
+}
+
+/**
+ * Revocation status of a certificate path: good (every certificate but the anchor, from the DSS, the CMS
+ * or online), revoked, on hold, unknown (some status could not be determined), or not checked (no
+ * trusted path to check).
+ */
+export interface RevocationReport {
+  status: 'good' | 'revoked' | 'on-hold' | 'unknown' | 'not-checked';
+  /** Where the signer's own status came from. */
+  source?: RevocationEvidence;
+  certificates?: CertificateRevocation[];
 }
 
 /** Everything checked about one signature or document time-stamp. */
@@ -113,9 +140,18 @@ export interface SignatureReport {
   signingTime?: Date;
   timestamp?: TimeStampReport;
   chain: { status: 'trusted' | 'untrusted' | 'not-checked'; path?: Uint8Array[]; detail?: string };
-  revocation: { status: 'not-checked' };
-  /** What changed in the revisions after this signature; difference analysis comes later. */
-  modifications: { status: 'none' | 'not-checked'; revisionsAfter: number };
+  /** The signer's path (a document time-stamp's: its TSA's); the TSA of a signature time-stamp is in timestamp. */
+  revocation: RevocationReport;
+  /** What changed in the revisions after this signature, each change judged by the signature's policy. */
+  modifications: {
+    status: 'none' | 'allowed' | 'disallowed' | 'unreadable' | 'not-checked';
+    revisionsAfter: number;
+    changes?: JudgedChange[];
+  };
+  /** When this signature certifies the document (DocMDP): the permission level it sets. */
+  certification?: { level: DocMdpLevel };
+  /** The form fields this signature locks (FieldMDP), when it locks any. */
+  fieldLock?: FieldLock;
   name?: string;
   reason?: string;
   location?: string;
@@ -144,6 +180,8 @@ export interface VerifyOptions {
   /** The validation time (default now). */
   time?: Date;
   read?: ReadOptions;
+  /** Where to ask for revocation status the document does not hold (OCSP, CRLs); without it, offline. */
+  revocation?: RevocationSource;
 }
 
 /** Collects a signature's findings as it is checked. */

@@ -10,7 +10,8 @@ import {
 import { addAppearance, appearancePage, type SignatureAppearance } from './appearance.js';
 import { PdfError } from './errors.js';
 import { IncrementalUpdate, RawObject } from './incremental.js';
-import { ByteWriter, dict, name, type PdfDict, PdfRef, type PdfValue, writeValue } from './objects.js';
+import { type DocMdpLevel, declareTransforms, type LockFields } from './mdp.js';
+import { ByteWriter, dict, name, PdfDict, PdfRef, type PdfValue, writeValue } from './objects.js';
 import { signPadesCms, type TimeStampCallback } from './pades.js';
 import { PdfDocument, type ReadOptions } from './reader.js';
 import { encodeText, formatPdfDate } from './text.js';
@@ -41,11 +42,25 @@ export interface SignatureOptions {
   /** Bytes reserved for the CMS (default 16 KiB): room for a chain and a time-stamp token. */
   contentsSize?: number;
   read?: ReadOptions;
+  /**
+   * The input's real bytes in order, for a large file whose `pdf` holds only its structure (stream
+   * bodies left as zeros, see cli/pdf-file.ts): the digest is taken over these, never over `pdf`.
+   */
+  original?: () => Iterable<Uint8Array>;
+  /** Certifies the document (DocMDP) with this permission level; only the first signature may. */
+  certify?: DocMdpLevel;
+  /** Locks form fields (FieldMDP) against changes after this signature. */
+  lockFields?: LockFields;
 }
 
 /** A prepared document waiting for its CMS. */
 export interface PreparedSignature {
-  prepared: Uint8Array;
+  /** The whole prepared file, joined on first use; large files should use original and appended. */
+  readonly prepared: Uint8Array;
+  /** The input, untouched: the prepared file is these bytes followed by appended. */
+  original: Uint8Array;
+  /** The new revision with the signature dictionary and its zeroed /Contents. */
+  appended: Uint8Array;
   byteRange: ByteRange;
   fieldName: string;
   /** Bytes the CMS may take. */
@@ -89,15 +104,32 @@ function badInput(message: string): never {
   throw new PdfError('bad-input', message);
 }
 
-/** The digest of the bytes a ByteRange covers. */
-export function byteRangeDigest(pdf: Uint8Array, range: ByteRange, hash: HashName): Uint8Array {
+/**
+ * The digest of the bytes a ByteRange covers, in a file given whole or as consecutive parts (read once,
+ * in order, so the parts may come from a file chunk by chunk).
+ */
+export function byteRangeDigest(
+  pdf: Uint8Array | Iterable<Uint8Array>,
+  range: ByteRange,
+  hash: HashName,
+): Uint8Array {
+  const parts = pdf instanceof Uint8Array ? [pdf] : pdf;
+  const h = createHash(hash);
   const [a, b, c, d] = range;
-  return new Uint8Array(
-    createHash(hash)
-      .update(pdf.subarray(a, a + b))
-      .update(pdf.subarray(c, c + d))
-      .digest(),
-  );
+  let offset = 0;
+  for (const part of parts) {
+    // The ranges are in file order, so within a part the first's bytes come before the second's.
+    for (const [from, to] of [
+      [a, a + b],
+      [c, c + d],
+    ]) {
+      const start = Math.max(from, offset);
+      const end = Math.min(to, offset + part.length);
+      if (start < end) h.update(part.subarray(start - offset, end - offset));
+    }
+    offset += part.length;
+  }
+  return new Uint8Array(h.digest());
 }
 
 function checkText(label: string, v: string | undefined): void {
@@ -124,6 +156,7 @@ function signatureDictionary(
   options: SignatureOptions,
   contentsSize: number,
   kind: 'signature' | 'document-timestamp',
+  reference?: PdfValue[],
 ) {
   const out = new ByteWriter();
   const entry = (key: string, v: PdfValue) => {
@@ -139,6 +172,7 @@ function signatureDictionary(
     if (options.reason !== undefined) entry('Reason', encodeText(options.reason));
     if (options.location !== undefined) entry('Location', encodeText(options.location));
     if (options.contactInfo !== undefined) entry('ContactInfo', encodeText(options.contactInfo));
+    if (reference) entry('Reference', reference);
   }
   out.text(' /ByteRange ');
   const byteRangeAt = out.length;
@@ -204,11 +238,15 @@ function prepareField(
     badInput(`page must be from 1 to ${pages.length}`);
   const page = pages[pageNumber - 1];
   const fieldName = chooseFieldName(doc, options.fieldName);
+  if (options.certify !== undefined && doc.signatureFields().some((f) => f.signature))
+    badInput('only the first signature of a document may certify it');
+  const rootRef = doc.rootRef();
+  const mdp = kind === 'signature' ? declareTransforms(options.certify, options.lockFields, rootRef) : {};
 
   const update = new IncrementalUpdate(doc);
   const sigRef = update.newRef();
   const fieldRef = update.newRef();
-  const sig = signatureDictionary(options, contentsSize, kind);
+  const sig = signatureDictionary(options, contentsSize, kind, mdp.reference);
   update.set(sigRef, new RawObject(sig.body));
   const widget = appearance ? addAppearance(update, appearance, page) : undefined;
   // One dictionary as field and widget; /F 132 is Print and Locked.
@@ -224,6 +262,7 @@ function prepareField(
       F: 132,
       P: page.ref,
       AP: widget ? dict({ N: widget.normal }) : undefined,
+      Lock: mdp.lock,
     }),
   );
 
@@ -232,12 +271,18 @@ function prepareField(
   putArray(update, pageCopy, 'Annots', { ...annots, items: [...annots.items, fieldRef] });
   if (!annots.ref) update.set(page.ref, pageCopy);
 
-  const rootRef = doc.rootRef();
+  const catalog = doc.catalog().copy();
+  if (options.certify !== undefined && kind === 'signature') {
+    // The certifying signature is named in the catalog's permissions (§12.8.4).
+    const perms = doc.resolve(catalog.get('Perms'));
+    catalog.set('Perms', (perms instanceof PdfDict ? perms.copy() : new PdfDict()).set('DocMDP', sigRef));
+    update.set(rootRef, catalog);
+  }
   const form = doc.acroForm();
   if (!form) {
     const formRef = update.newRef();
     update.set(formRef, dict({ Fields: [fieldRef], SigFlags: 3 }));
-    update.set(rootRef, doc.catalog().copy().set('AcroForm', formRef));
+    update.set(rootRef, catalog.set('AcroForm', formRef));
   } else {
     const formCopy = form.dict.copy();
     const fields = arrayEntry(doc, form.dict, 'Fields');
@@ -245,30 +290,53 @@ function prepareField(
     const flags = doc.resolve(form.dict.get('SigFlags'));
     formCopy.set('SigFlags', (typeof flags === 'number' ? flags : 0) | 3);
     if (form.ref) update.set(form.ref, formCopy);
-    else update.set(rootRef, doc.catalog().copy().set('AcroForm', formCopy));
+    else update.set(rootRef, catalog.set('AcroForm', formCopy));
   }
 
-  const { bytes, bodyOffsets } = update.write();
-  const body = bodyOffsets.get(sigRef.num)!;
+  const written = update.write();
+  const { original, appended } = written;
+  const body = written.bodyOffsets.get(sigRef.num)!;
   const start = body + sig.contentsAt;
   const end = start + 2 + 2 * contentsSize;
-  const byteRange: ByteRange = [0, start, end, bytes.length - end];
+  const byteRange: ByteRange = [0, start, end, original.length + appended.length - end];
   const text =
     `[0 ${byteRange[1]} ${byteRange[2]} ${byteRange[3]}`.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1) + ']';
   if (text.length !== BYTE_RANGE_PLACEHOLDER.length)
     badInput('the file is too large for a 10-digit /ByteRange');
-  bytes.set(Buffer.from(text, 'latin1'), body + sig.byteRangeAt);
+  // The signature dictionary is in the appended part, so the original is never copied or touched.
+  appended.set(Buffer.from(text, 'latin1'), body + sig.byteRangeAt - original.length);
   return {
-    prepared: bytes,
+    get prepared() {
+      return written.bytes;
+    },
+    original,
+    appended,
     byteRange,
     fieldName,
     contentsSize,
-    digest: (hash) => byteRangeDigest(bytes, byteRange, hash),
+    digest: (hash) =>
+      byteRangeDigest(
+        options.original ? followedBy(options.original(), appended) : [original, appended],
+        byteRange,
+        hash,
+      ),
   };
 }
 
-/** Writes the CMS hex into the placeholder of a prepared file, in place. */
-function fillContents(target: Uint8Array, range: ByteRange, cms: Uint8Array): void {
+function* followedBy(parts: Iterable<Uint8Array>, last: Uint8Array): Iterable<Uint8Array> {
+  yield* parts;
+  yield last;
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Writes the CMS hex into the placeholder, in place; target holds the file's bytes from targetOffset on. */
+function fillContents(target: Uint8Array, range: ByteRange, cms: Uint8Array, targetOffset = 0): void {
   const capacity = (range[2] - range[1] - 2) / 2;
   if (cms.length > capacity)
     throw new PdfError(
@@ -280,7 +348,10 @@ function fillContents(target: Uint8Array, range: ByteRange, cms: Uint8Array): vo
   } catch (e) {
     throw new PdfError('bad-input', `not a CMS SignedData: ${(e as Error).message}`);
   }
-  target.set(Buffer.from(Buffer.from(cms).toString('hex').toUpperCase(), 'latin1'), range[1] + 1);
+  target.set(
+    Buffer.from(Buffer.from(cms).toString('hex').toUpperCase(), 'latin1'),
+    range[1] + 1 - targetOffset,
+  );
 }
 
 /** The placeholder of a prepared file: the one signature whose /Contents is zeros and whose range ends the file. */
@@ -317,6 +388,14 @@ export function completeSignature(prepared: Uint8Array, cms: Uint8Array): Uint8A
 
 /** Signs a PDF in one call: a PAdES B-B signature, or B-T with a time-stamp callback. */
 export async function signPdf(pdf: Uint8Array, options: SignPdfOptions): Promise<Uint8Array> {
+  return join(pdf, await signPdfRevision(pdf, options));
+}
+
+/**
+ * Like signPdf, but returns only the new revision: the signed file is the input followed by these
+ * bytes. For large files, so that the input is never copied (write it, then append the revision).
+ */
+export async function signPdfRevision(pdf: Uint8Array, options: SignPdfOptions): Promise<Uint8Array> {
   const { signer, certificate } = options;
   let certKey: Uint8Array;
   try {
@@ -335,9 +414,8 @@ export async function signPdf(pdf: Uint8Array, options: SignPdfOptions): Promise
     sign: (data) => signer.sign(data),
     timestamp: options.timestamp,
   });
-  // The prepared buffer is ours: fill it rather than copy a large file again.
-  fillContents(prepared.prepared, prepared.byteRange, cms);
-  return prepared.prepared;
+  fillContents(prepared.appended, prepared.byteRange, cms, prepared.original.length);
+  return prepared.appended;
 }
 
 /** Adds a document time-stamp (SubFilter ETSI.RFC3161) over the whole file, as PAdES B-LTA ends with. */
@@ -357,6 +435,6 @@ export async function timeStampPdf(
   }
   if (info.hashAlgorithm !== hash || Buffer.compare(info.messageImprint, digest) !== 0)
     throw new PdfError('bad-timestamp', 'the time-stamp token is not over this document');
-  fillContents(prepared.prepared, prepared.byteRange, token);
-  return prepared.prepared;
+  fillContents(prepared.appended, prepared.byteRange, token, prepared.original.length);
+  return join(prepared.original, prepared.appended);
 }

@@ -12,7 +12,9 @@ import {
 } from '../pki/index.js';
 import { definiteLengths } from './ber.js';
 import { buildChain, KEY_USAGE, keyUsageBits } from './chain.js';
+import { analyseChanges, RevisionDiffs } from './changes.js';
 import { PdfError } from './errors.js';
+import { collectTransforms, policyAt, type SignedTransforms } from './mdp.js';
 import { SIGNATURE_TIME_STAMP_OID } from './pades.js';
 import { PdfDocument, type Revision, type SignatureField } from './reader.js';
 import {
@@ -26,9 +28,10 @@ import {
   type VerifyOptions,
 } from './report.js';
 import { type ByteRange, byteRangeDigest } from './sign.js';
+import { checkRevocations } from './verify-revocation.js';
 
 // The first layer of verification: integrity (ByteRange, digest, CMS signature), the signer certificate,
-// time-stamps and coverage, as a report with a verdict and reasons per signature. It fails closed: what
+// time-stamps, coverage and what changed after each signature (changes.ts), as a report with a verdict and reasons per signature. It fails closed: what
 // it cannot read or has not checked yet makes a signature invalid or indeterminate, never valid.
 
 const PADES_SUB_FILTERS = new Set(['ETSI.CAdES.detached', 'adbe.pkcs7.detached']);
@@ -39,10 +42,12 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
   let doc: PdfDocument;
   let fields: SignatureField[];
   let revisions: Revision[];
+  let transforms: SignedTransforms[];
   try {
     doc = PdfDocument.open(pdf, options.read);
     fields = doc.signatureFields();
     revisions = doc.revisions();
+    transforms = collectTransforms(doc, fields, revisions);
   } catch (e) {
     // Whatever the file made the reader do, the answer is a report, never a crash.
     const code = e instanceof PdfError ? e.code : 'internal';
@@ -55,9 +60,16 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
       unsignedFields: [],
     };
   }
+  const changes: Changes = { diffs: new RevisionDiffs(pdf, revisions, options.read), transforms };
   const signatures = fields
     .filter((f) => f.signature)
-    .map((f) => verifySignatureField(pdf, f, revisions, options));
+    .map((f) => verifySignatureField(pdf, f, revisions, options, changes));
+  await checkRevocations(
+    pdf,
+    fields.filter((f) => f.signature),
+    signatures,
+    options,
+  );
   const reasons: VerificationReport['reasons'] = signatures.length ? [] : ['no-signatures'];
   const verdicts = signatures.map((s) => s.verdict);
   const verdict: Verdict =
@@ -81,6 +93,7 @@ function verifySignatureField(
   field: SignatureField,
   revisions: Revision[],
   options: VerifyOptions,
+  changes: Changes,
 ): SignatureReport {
   const sig = field.signature!;
   const f = new Findings();
@@ -110,6 +123,7 @@ function verifySignatureField(
       if (kind === 'document-timestamp')
         checkDocumentTimeStamp(pdf, range, sig.contents!.bytes, f, report, options);
       else checkCms(pdf, range, sig.contents!.bytes, sig.subFilter, f, report, options);
+      checkModifications(field, f, report, changes);
     }
   } catch (e) {
     // A structure the checks did not foresee: never valid.
@@ -120,6 +134,35 @@ function verifySignatureField(
   report.details = f.details;
   report.verdict = f.verdict;
   return report;
+}
+
+/** The document's revisions compared once, and every signature's DocMDP and FieldMDP transforms. */
+interface Changes {
+  diffs: RevisionDiffs;
+  transforms: SignedTransforms[];
+}
+
+/** What the revisions after a signature changed, judged by the DocMDP and FieldMDP of the signatures up to it. */
+function checkModifications(
+  field: SignatureField,
+  f: Findings,
+  report: SignatureReport,
+  changes: Changes,
+): void {
+  const own = changes.transforms.find((t) => t.field === field.name);
+  if (own?.docMdp) report.certification = { level: own.docMdp };
+  if (own?.fieldMdp) report.fieldLock = own.fieldMdp;
+  if (report.revision === undefined || report.coversWholeFile) return;
+  const k = report.revision - 1;
+  const analysis = analyseChanges(changes.diffs, k, policyAt(changes.transforms, k));
+  report.modifications = {
+    status: analysis.status,
+    revisionsAfter: report.modifications.revisionsAfter,
+    changes: analysis.changes,
+  };
+  for (const c of analysis.changes)
+    if (c.kind === 'unreadable') f.add('changes-unreadable', c.description);
+    else if (!c.allowed) f.add('changes-not-allowed', `revision ${c.revision}: ${c.description}`);
 }
 
 /** The ByteRange as four safe integers, or undefined. */
@@ -179,12 +222,7 @@ function checkByteRange(
     );
   report.revision = index + 1;
   report.modifications.revisionsAfter = revisions.length - 1 - index;
-  if (report.coversWholeFile) report.modifications.status = 'none';
-  else
-    f.add(
-      'changes-after-signing-not-checked',
-      `${report.modifications.revisionsAfter} revision(s) follow the signature`,
-    );
+  report.modifications.status = report.coversWholeFile ? 'none' : 'not-checked';
   report.integrity.byteRange = 'passed';
   return range;
 }
@@ -310,7 +348,7 @@ function checkCms(
   checkChain(cert.der, [...sd.certificates, ...(options.certificates ?? [])], at, f, report, options);
 }
 
-/** Chain to the trust anchors, when there are any; revocation is not checked yet. */
+/** Chain to the trust anchors, when there are any; revocation follows in checkRevocations. */
 function checkChain(
   leaf: Uint8Array,
   pool: Uint8Array[],
@@ -328,7 +366,6 @@ function checkChain(
       f.add('chain-untrusted', chain.reason);
     }
   }
-  f.add('revocation-not-checked');
 }
 
 /** Checks a signature time-stamp token: its own signature and that its imprint is over the signature value. */
@@ -375,7 +412,7 @@ function timeStampReport(
   const tokenCerts = parseSignedData(token).certificates;
   const chain = buildChain(v.signerCertificate, [...tokenCerts, ...pool], options.trustAnchors, v.genTime);
   return chain.status === 'trusted'
-    ? { status: 'passed', genTime: v.genTime, tsa, chain: 'trusted' }
+    ? { status: 'passed', genTime: v.genTime, tsa, chain: 'trusted', path: chain.path }
     : {
         status: 'passed',
         genTime: v.genTime,
@@ -428,6 +465,5 @@ function checkDocumentTimeStamp(
   report.validAtSigningTime = true;
   if (ts.chain === 'not-checked') f.add('chain-not-checked');
   else if (ts.chain === 'untrusted') f.add('chain-untrusted', ts.detail);
-  else report.chain = { status: 'trusted' };
-  f.add('revocation-not-checked');
+  else report.chain = { status: 'trusted', path: ts.path };
 }

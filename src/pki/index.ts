@@ -68,6 +68,20 @@ export {
 export { OID } from './oids.js';
 export { fromPem, toPem } from './pem.js';
 export { parseRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from './revocation.js';
+export {
+  crlStatement,
+  crlUrls,
+  delegationProblem,
+  issuedBy,
+  ocspResponderCertificate,
+  ocspStatement,
+  ocspUrls,
+  REVOCATION_INFO_ARCHIVAL_OID,
+  readRevocationInfoArchival,
+  type StatusCheck,
+  type StatusStatement,
+  singleResponseFor,
+} from './revocation-status.js';
 export { randomSerial, serialFromHex, serialToHex } from './serial.js';
 export {
   buildTimeStampRequest,

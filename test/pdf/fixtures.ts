@@ -38,7 +38,8 @@ export function minimalPdf(options: MinimalPdfOptions = {}): Uint8Array {
     const field = add(
       `<< /FT /Tx /T (Ho ten) /V (Nguyen Van A) /Type /Annot /Subtype /Widget /Rect [72 600 300 624] /P ${kids[0]} 0 R /DA (/Helv 12 Tf 0 g) /F 4 >>`,
     );
-    objects[kids[0] - 1] = objects[kids[0] - 1].replace(' >>', ` /Annots [${field} 0 R] >>`);
+    // The page dictionary's own closing >> is its last one (its /Resources nest before it).
+    objects[kids[0] - 1] = objects[kids[0] - 1].replace(/ >>$/, ` /Annots [${field} 0 R] >>`);
     const acro = add(
       `<< /Fields [${field} 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv ${font} 0 R >> >> >>`,
     );

@@ -87,7 +87,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
         field: 'Signature1',
         kind: 'signature',
         verdict: 'indeterminate',
-        reasons: ['chain-not-checked', 'revocation-not-checked'],
+        reasons: ['chain-not-checked'],
         warnings: [],
         subFilter: 'ETSI.CAdES.detached',
         coversWholeFile: true,
@@ -120,12 +120,13 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
 
     it('with trust anchors: a trusted chain leaves only revocation; a foreign root is chain-untrusted', async () => {
       const trusted = await verifyPdf(signed, { trustAnchors: [pki.root] });
-      expect(reasonsOf(trusted)).toEqual(['revocation-not-checked']);
+      // The test hierarchy names no OCSP responder or CRL: the status cannot be determined.
+      expect(reasonsOf(trusted)).toEqual(['revocation-unknown']);
       expect(trusted.signatures[0].chain.status).toBe('trusted');
       expect(trusted.signatures[0].chain.path).toHaveLength(3);
       const other = await makePki();
       const foreign = await verifyPdf(signed, { trustAnchors: [other.root] });
-      expect(reasonsOf(foreign)).toEqual(['chain-untrusted', 'revocation-not-checked']);
+      expect(reasonsOf(foreign)).toEqual(['chain-untrusted']);
       expect(foreign.signatures[0].verdict).toBe('indeterminate');
       // Without the issuing CA in the CMS, it can come from the options.
       const bare = await sign(base, { chain: [] });
@@ -144,7 +145,11 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
         ['Signature1', 2, false, 1],
         ['Signature2', 3, true, 0],
       ]);
-      expect(reasonsOf(r, 0)).toContain('changes-after-signing-not-checked');
+      expect(reasonsOf(r, 0)).toEqual(['chain-not-checked']);
+      expect(r.signatures[0].modifications).toMatchObject({ status: 'allowed', revisionsAfter: 1 });
+      expect(r.signatures[0].modifications.changes?.map((c) => [c.kind, c.allowed])).toEqual([
+        ['signature-added', true],
+      ]);
       expect(r.signatures[0].integrity.digest).toBe('passed');
     });
 
@@ -165,7 +170,8 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
         integrity: { byteRange: 'passed', digest: 'passed', signature: 'passed' },
         signingTime: genTime,
         chain: { status: 'trusted' },
-        reasons: ['revocation-not-checked'],
+        reasons: [],
+        warnings: ['timestamp-revocation-unknown'],
       });
       expect(doc.signer?.subject).toContain('CN=Kyso PDF Test TSA');
       expect(r.signatures[0].modifications.revisionsAfter).toBe(1);
@@ -348,13 +354,13 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
       const r = await verifyPdf(changed);
       expect(r.verdict).not.toBe('valid');
       expect(r.signatures[0]).toMatchObject({
-        verdict: 'indeterminate',
+        verdict: 'invalid',
         coversWholeFile: false,
         revision: 2,
-        modifications: { status: 'not-checked', revisionsAfter: 1 },
+        modifications: { status: 'disallowed', revisionsAfter: 1 },
         integrity: { byteRange: 'passed', digest: 'passed', signature: 'passed' },
       });
-      expect(reasonsOf(r)).toContain('changes-after-signing-not-checked');
+      expect(reasonsOf(r)).toContain('changes-not-allowed');
       expect(pdfsig(tmp.dir, changed, 'appended').signatures[0].total).toBe(false);
     });
 
@@ -429,7 +435,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
         ['passed', 'passed', false],
         ['passed', 'passed', true],
       ]);
-      expect(reasonsOf(r, 1), layout).toEqual(['revocation-not-checked']);
+      expect(reasonsOf(r, 1), layout).toEqual(['revocation-unknown']);
     }
   });
 });

@@ -1,0 +1,160 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { toPem } from '../src/pki/index.js';
+import { startPublicTestServer } from './pdf/lt-server.js';
+import { discPng, strokePng } from './pdf/png-writer.js';
+import { CidFont, textPdf } from './pdf/text-pdf.js';
+import { pdfsig, qpdfCheck } from './pdf/tools.js';
+import { opensslCsr } from './support/ca.js';
+import { describeWith, kysoAsync, run, tempDir, toolMissing } from './support/env.js';
+import type { TestServer } from './support/server.js';
+
+// The document office's whole signing chain, from the command line against a running Kyso (CA, OCSP,
+// CRL, TSA): the deputy and the director sign an outgoing document one after the other, each image
+// placed by their name, the clerk seals it with the organization's certificate, and the result is
+// brought to B-LTA. Anyone holding only the root certificate must then find it valid, offline.
+
+const SERIF = '/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf';
+const DEPUTY = 'Trần Thị Bình';
+const DIRECTOR = 'Nguyễn Văn An';
+
+describeWith(
+  toolMissing('openssl', 'qpdf', 'pdfsig', 'pdftotext') ??
+    (existsSync(SERIF) ? undefined : `${SERIF} is missing`),
+  'leader → leader → seal → B-LTA, from the command line',
+  () => {
+    let tmp: ReturnType<typeof tempDir>;
+    let server: TestServer;
+    const at = (name: string) => path.join(tmp.dir, name);
+
+    /** A key and certificate from the running CA, as PEM files for --key and --cert. */
+    async function enrol(name: string, profile: 'individual' | 'organization', subject: string) {
+      const { csr, key } = opensslCsr(tmp.dir, name, 'ec-p256', subject);
+      const record = await server.authority.issue({ csr: readFileSync(csr), profile, actor: 'test' });
+      writeFileSync(at(`${name}.crt`), toPem('CERTIFICATE', record.der));
+      return ['--key', key, '--cert', at(`${name}.crt`), '--chain', at('chain.pem')];
+    }
+
+    beforeAll(async () => {
+      tmp = tempDir('kyso-document-chain-');
+      server = await startPublicTestServer(tmp.dir);
+      // The chain file holds the root too, so that B-LT fetches the issuing CA's status as well.
+      writeFileSync(
+        at('chain.pem'),
+        readFileSync(server.issuingPem) + readFileSync(server.rootPem).toString(),
+      );
+      const cid = new CidFont(readFileSync(SERIF));
+      const line = (x: number, y: number, text: string) => `BT /F3 13 Tf ${x} ${y} Td ${cid.hex(text)} Tj ET`;
+      const content = [
+        line(72, 760, 'UBND TỈNH THỬ NGHIỆM'),
+        line(72, 700, 'QUYẾT ĐỊNH về việc thử nghiệm chữ ký số'),
+        line(90, 320, 'KT. GIÁM ĐỐC'),
+        line(90, 304, 'PHÓ GIÁM ĐỐC'),
+        line(90, 200, DEPUTY),
+        line(360, 320, 'GIÁM ĐỐC'),
+        line(360, 200, DIRECTOR),
+      ].join('\n');
+      writeFileSync(at('document.pdf'), textPdf([{ content, deflate: true }], { cid }));
+      writeFileSync(at('signature.png'), strokePng(240, 100, [20, 40, 200]));
+      writeFileSync(at('seal.png'), discPng(160, [220, 20, 30]));
+    });
+    afterAll(async () => {
+      await server?.stop();
+      if (!process.env.KYSO_KEEP) tmp?.remove();
+    });
+
+    test('three signatures and a document time-stamp: valid offline, each change allowed, tools agree', async () => {
+      const tsa = ['--tsa', `${server.url}/tsa`];
+      const deputy = await enrol(
+        'deputy',
+        'individual',
+        `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/OU=Văn phòng/CN=${DEPUTY}`,
+      );
+      const director = await enrol(
+        'director',
+        'individual',
+        `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=${DIRECTOR}`,
+      );
+      const seal = await enrol(
+        'seal',
+        'organization',
+        '/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=UBND TỈNH THỬ NGHIỆM',
+      );
+      const steps: [string, string, string[]][] = [
+        ['document.pdf', 'signed-1.pdf', [...deputy, '--image', at('signature.png'), '--anchor', DEPUTY]],
+        ['signed-1.pdf', 'signed-2.pdf', [...director, '--image', at('signature.png'), '--anchor', DIRECTOR]],
+        ['signed-2.pdf', 'sealed.pdf', [...seal, '--seal', '--image', at('seal.png'), '--anchor', DIRECTOR]],
+      ];
+      for (const [input, output, key] of steps) {
+        const level = output === 'sealed.pdf' ? 'B-LTA' : 'B-T';
+        const r = await kysoAsync([
+          'pdf',
+          'sign',
+          at(input),
+          '--out',
+          at(output),
+          ...key,
+          '--level',
+          level,
+          ...tsa,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toBe('');
+        // Each step only appends: the earlier file is a prefix of the later one.
+        const before = readFileSync(at(input));
+        expect(readFileSync(at(output)).subarray(0, before.length).equals(before)).toBe(true);
+      }
+
+      const sealed = readFileSync(at('sealed.pdf'));
+      const q = qpdfCheck(tmp.dir, sealed, 'sealed-qpdf');
+      expect(q.ok, q.output).toBe(true);
+      const p = pdfsig(tmp.dir, sealed, 'sealed-pdfsig');
+      // pdfsig checks the three CMS signatures; it leaves document time-stamps unverified.
+      expect(p.signatures.slice(0, 3).map((s) => s.validation)).toEqual(Array(3).fill('Signature is Valid.'));
+      expect(p.signatures.length).toBeGreaterThan(3);
+
+      const verify = await kysoAsync([
+        'pdf',
+        'verify',
+        at('sealed.pdf'),
+        '--ca',
+        server.rootPem,
+        '--offline',
+        '--json',
+      ]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      const report = JSON.parse(verify.stdout);
+      expect(report.verdict).toBe('valid');
+      const kinds = report.signatures.map((s: { kind: string; verdict: string }) => `${s.kind} ${s.verdict}`);
+      expect(kinds.slice(0, 3)).toEqual(Array(3).fill('signature valid'));
+      expect(kinds.slice(3).length).toBeGreaterThanOrEqual(1);
+      for (const k of kinds.slice(3)) expect(k).toBe('document-timestamp valid');
+      for (const s of report.signatures.slice(0, 3)) {
+        expect(s.revocation.status).toBe('good');
+        expect(s.timestamp.status).toBe('passed');
+        expect(['allowed', 'none']).toContain(s.modifications.status);
+      }
+      const names = report.signatures
+        .slice(0, 3)
+        .map((s: { signer: { subject: string } }) => s.signer.subject.match(/CN=([^,]+)/)?.[1]);
+      expect(names).toEqual([DEPUTY, DIRECTOR, 'UBND TỈNH THỬ NGHIỆM']);
+
+      // The same verdict in the Vietnamese report, on paper.
+      const human = await kysoAsync([
+        'pdf',
+        'verify',
+        at('sealed.pdf'),
+        '--ca',
+        server.rootPem,
+        '--offline',
+        '--report',
+        at('report.pdf'),
+      ]);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toContain('Kết luận chung: hợp lệ');
+      const text = run('pdftotext', [at('report.pdf'), '-']).stdout;
+      for (const name of [DEPUTY, DIRECTOR, 'UBND TỈNH THỬ NGHIỆM']) expect(text).toContain(name);
+    });
+  },
+);
