@@ -1,14 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { toPem } from '../src/pki/index.js';
 import { startPublicTestServer } from './pdf/lt-server.js';
 import { discPng, strokePng } from './pdf/png-writer.js';
 import { CidFont, textPdf } from './pdf/text-pdf.js';
 import { pdfsig, qpdfCheck } from './pdf/tools.js';
-import { opensslCsr } from './support/ca.js';
 import { describeWith, kysoAsync, run, tempDir, toolMissing } from './support/env.js';
-import type { TestServer } from './support/server.js';
+import { enrol, type TestServer } from './support/server.js';
 
 // The document office's whole signing chain, from the command line against a running Kyso (CA, OCSP,
 // CRL, TSA): the deputy and the director sign an outgoing document one after the other, each image
@@ -28,12 +26,10 @@ describeWith(
     let server: TestServer;
     const at = (name: string) => path.join(tmp.dir, name);
 
-    /** A key and certificate from the running CA, as PEM files for --key and --cert. */
-    async function enrol(name: string, profile: 'individual' | 'organization', subject: string) {
-      const { csr, key } = opensslCsr(tmp.dir, name, 'ec-p256', subject);
-      const record = await server.authority.issue({ csr: readFileSync(csr), profile, actor: 'test' });
-      writeFileSync(at(`${name}.crt`), toPem('CERTIFICATE', record.der));
-      return ['--key', key, '--cert', at(`${name}.crt`), '--chain', at('chain.pem')];
+    /** A key and certificate from the running CA, as --key, --cert and --chain arguments. */
+    async function enrolled(name: string, profile: 'individual' | 'organization', subject: string) {
+      const { key, cert } = await enrol(server, tmp.dir, name, subject, profile);
+      return ['--key', key, '--cert', cert, '--chain', at('chain.pem')];
     }
 
     beforeAll(async () => {
@@ -66,17 +62,17 @@ describeWith(
 
     test('three signatures and a document time-stamp: valid offline, each change allowed, tools agree', async () => {
       const tsa = ['--tsa', `${server.url}/tsa`];
-      const deputy = await enrol(
+      const deputy = await enrolled(
         'deputy',
         'individual',
         `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/OU=Văn phòng/CN=${DEPUTY}`,
       );
-      const director = await enrol(
+      const director = await enrolled(
         'director',
         'individual',
         `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=${DIRECTOR}`,
       );
-      const seal = await enrol(
+      const seal = await enrolled(
         'seal',
         'organization',
         '/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=UBND TỈNH THỬ NGHIỆM',

@@ -1,13 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { toPem } from '../src/pki/index.js';
 import { minimalPdf } from './pdf/fixtures.js';
 import { startPublicTestServer } from './pdf/lt-server.js';
 import { pdfsig, qpdfCheck } from './pdf/tools.js';
-import { opensslCsr } from './support/ca.js';
 import { describeWith, kysoAsync, tempDir, toolMissing } from './support/env.js';
-import type { TestServer } from './support/server.js';
+import { enrol, type TestServer } from './support/server.js';
 
 describeWith(
   toolMissing('openssl', 'qpdf', 'pdfsig'),
@@ -45,19 +43,7 @@ describeWith(
       tmp = tempDir('kyso-pdf-cli-lt-');
       server = await startPublicTestServer(tmp.dir);
       writeFileSync(at('in.pdf'), minimalPdf());
-      const { csr, key } = opensslCsr(
-        tmp.dir,
-        'leader',
-        'ec-p256',
-        '/C=VN/O=UBND tỉnh Thử nghiệm/CN=Phạm Văn Lãnh Đạo',
-      );
-      const record = await server.authority.issue({
-        csr: readFileSync(csr),
-        profile: 'individual',
-        actor: 'test',
-      });
-      writeFileSync(at('leader.crt'), toPem('CERTIFICATE', record.der));
-      leaf = { key, cert: at('leader.crt') };
+      leaf = await enrol(server, tmp.dir, 'leader', '/C=VN/O=UBND tỉnh Thử nghiệm/CN=Phạm Văn Lãnh Đạo');
     });
     afterAll(async () => {
       await server?.stop().catch(() => {});

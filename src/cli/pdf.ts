@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -33,21 +33,14 @@ import {
   verifyPdf,
   vietnamTime,
 } from '../pdf/index.js';
-import {
-  buildTimeStampRequest,
-  defaultSignatureAlgorithm,
-  fromPem,
-  keySpecOf,
-  parseTimeStampResponse,
-  type SignatureAlgorithm,
-  verifyTimeStampToken,
-} from '../pki/index.js';
+import { defaultSignatureAlgorithm, fromPem, keySpecOf, type SignatureAlgorithm } from '../pki/index.js';
 import { parseArgs, runSubcommand } from './args.js';
 import { describeError, UsageError } from './errors.js';
-import { ClientError, certificatesIn, fetchDer, httpUrl, readInput } from './ocsp.js';
+import { certificatesIn, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
 import { isStructureError, type PdfFile, readPdfFile } from './pdf-file.js';
 import { httpRevocationSource } from './revocation-source.js';
+import { requestTimeStamp } from './ts.js';
 
 export const PDF_HELP = `kyso pdf COMMAND
   sign IN.pdf --out OUT.pdf KEY [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--timeout S]
@@ -90,7 +83,6 @@ const VERIFY_USAGE =
   'kyso pdf verify FILE.pdf [--ca FILE.pem]... [--offline] [--timeout S] [--json] [--lang vi|en] [--report OUT.pdf]';
 const EXTEND_USAGE =
   'kyso pdf extend IN.pdf --out OUT.pdf [--level B-LT|B-LTA] [--tsa URL] [--chain FILE.pem]...';
-const MAX_TSA_REPLY_BYTES = 1024 * 1024;
 const VERIFY_EXIT = { valid: 0, invalid: 1, indeterminate: 2 } as const;
 const VERIFY_USAGE_EXIT = 3;
 
@@ -257,38 +249,9 @@ function documentTsaCallback(url: string, timeoutMs?: number): DigestTimeStampCa
   return (digest) => stampImprint(url, digest, timeoutMs);
 }
 
-/** Asks the TSA at url to time-stamp a SHA-256 imprint and checks its reply. */
+/** A token from the TSA at url over a SHA-256 imprint, its reply checked. */
 async function stampImprint(url: string, imprint: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
-  const nonce = Uint8Array.from(randomBytes(8));
-  // A positive, minimal INTEGER.
-  nonce[0] = (nonce[0] & 0x7f) | 0x01;
-  const request = buildTimeStampRequest({
-    hashAlgorithm: 'sha256',
-    messageImprint: imprint,
-    nonce,
-    certReq: true,
-  });
-  const der = await fetchDer(
-    url,
-    { accept: 'application/timestamp-reply', body: request, contentType: 'application/timestamp-query' },
-    MAX_TSA_REPLY_BYTES,
-    timeoutMs,
-  );
-  const reply = parseTimeStampResponse(der);
-  // 0 granted, 1 grantedWithMods; anything else carries no usable token.
-  if (reply.status > 1 || !reply.token || !reply.info)
-    throw new ClientError(
-      'ts-refused',
-      `the TSA refused (PKIStatus ${reply.status})${reply.statusText ? `: ${reply.statusText}` : ''}`,
-    );
-  const { info } = reply;
-  if (info.hashAlgorithm !== 'sha256' || Buffer.compare(info.messageImprint, imprint) !== 0)
-    throw new ClientError('ts-mismatch', 'the TSA time-stamped another hash than the one sent');
-  if (!info.nonce || Buffer.compare(info.nonce, nonce) !== 0)
-    throw new ClientError('ts-nonce', "the TSA reply's nonce is not the request's");
-  const checked = verifyTimeStampToken(reply.token, { messageImprint: imprint });
-  if (!checked.ok) throw new ClientError('ts-invalid', `the TSA's token does not verify: ${checked.reason}`);
-  return reply.token;
+  return (await requestTimeStamp(url, imprint, 'sha256', timeoutMs)).token;
 }
 
 /** --certify P1|P2|P3: the DocMDP level. */

@@ -47,6 +47,41 @@ async function hashFile(file: string, hash: HashName): Promise<Uint8Array> {
   return Uint8Array.from(h.digest());
 }
 
+/**
+ * Asks the TSA at url to time-stamp an imprint and checks its reply: granted, over this imprint and
+ * nonce, and a token that verifies. Returns the whole reply (DER), its token and what the token says.
+ */
+export async function requestTimeStamp(url: string, imprint: Uint8Array, hash: HashName, timeoutMs?: number) {
+  const nonce = randomNonce();
+  const request = buildTimeStampRequest({
+    hashAlgorithm: hash,
+    messageImprint: imprint,
+    nonce,
+    certReq: true,
+  });
+  const der = await fetchDer(
+    url,
+    { accept: 'application/timestamp-reply', body: request, contentType: 'application/timestamp-query' },
+    MAX_REPLY_BYTES,
+    timeoutMs,
+  );
+  const reply = parseTimeStampResponse(der);
+  // 0 granted, 1 grantedWithMods; anything else carries no usable token.
+  if (reply.status > 1 || !reply.token || !reply.info)
+    throw new ClientError(
+      'ts-refused',
+      `the TSA refused (PKIStatus ${reply.status}${reply.failInfo ? `, ${reply.failInfo}` : ''})${reply.statusText ? `: ${reply.statusText}` : ''}`,
+    );
+  const { info, token } = reply;
+  if (info.hashAlgorithm !== hash || !sameBytes(info.messageImprint, imprint))
+    throw new ClientError('ts-mismatch', 'the TSA time-stamped another hash than the one sent');
+  if (!sameBytes(info.nonce, nonce))
+    throw new ClientError('ts-nonce', "the reply's nonce is not the request's");
+  const checked = verifyTimeStampToken(token, { messageImprint: imprint });
+  if (!checked.ok) throw new ClientError('ts-invalid', `the TSA's token does not verify: ${checked.reason}`);
+  return { der, token, info };
+}
+
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return !!a && Buffer.compare(a, b) === 0;
 }
@@ -88,32 +123,7 @@ async function stamp(args: string[], io: Io): Promise<number> {
   const url = httpUrl(values.url ?? defaultUrl(), values.url ? '--url' : 'KYSO_PUBLIC_URL');
   const file = positionals[0];
   const digest = await hashFile(file, hash);
-  const nonce = randomNonce();
-  const request = buildTimeStampRequest({
-    hashAlgorithm: hash,
-    messageImprint: digest,
-    nonce,
-    certReq: true,
-  });
-  const der = await fetchDer(
-    url,
-    { accept: 'application/timestamp-reply', body: request, contentType: 'application/timestamp-query' },
-    MAX_REPLY_BYTES,
-  );
-  const reply = parseTimeStampResponse(der);
-  // 0 granted, 1 grantedWithMods; anything else carries no usable token.
-  if (reply.status > 1 || !reply.token || !reply.info)
-    throw new ClientError(
-      'ts-refused',
-      `the TSA refused (PKIStatus ${reply.status}${reply.failInfo ? `, ${reply.failInfo}` : ''})${reply.statusText ? `: ${reply.statusText}` : ''}`,
-    );
-  const { info } = reply;
-  if (info.hashAlgorithm !== hash || !sameBytes(info.messageImprint, digest))
-    throw new ClientError('ts-mismatch', 'the TSA time-stamped another hash than the one sent');
-  if (!sameBytes(info.nonce, nonce))
-    throw new ClientError('ts-nonce', "the reply's nonce is not the request's");
-  const checked = verifyTimeStampToken(reply.token, { messageImprint: digest });
-  if (!checked.ok) throw new ClientError('ts-invalid', `the TSA's token does not verify: ${checked.reason}`);
+  const { der, info } = await requestTimeStamp(url, digest, hash);
   writeFileSync(values.out, der);
   const t = times(info.genTime);
   if (values.json)

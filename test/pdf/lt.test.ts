@@ -33,10 +33,9 @@ import {
   signingCertificateV2,
   toPem,
 } from '../../src/pki/index.js';
-import { opensslCsr } from '../support/ca.js';
 import { describeWith, run, tempDir, toolMissing } from '../support/env.js';
 import { makeKey, rawSign, signFunction } from '../support/keys.js';
-import type { TestServer } from '../support/server.js';
+import { enrol, type TestServer } from '../support/server.js';
 import { minimalPdf } from './fixtures.js';
 import { startPublicTestServer, tsaToken } from './lt-server.js';
 import { opensslTsVerify, pdfsig, qpdfCheck, rawSignatures } from './tools.js';
@@ -52,13 +51,8 @@ const source = httpRevocationSource({ timeoutMs: 3000 });
 async function issueSigner(
   name: string,
 ): Promise<{ signer: PdfSigner; certificate: Uint8Array; serial: string }> {
-  const { csr, key } = opensslCsr(tmp.dir, name, 'ec-p256', `/C=VN/O=UBND tỉnh Thử nghiệm/CN=${name}`);
-  const record = await server.authority.issue({
-    csr: readFileSync(csr),
-    profile: 'individual',
-    actor: 'test',
-  });
-  const privateKey = createPrivateKey(readFileSync(key));
+  const record = await enrol(server, tmp.dir, name, `/C=VN/O=UBND tỉnh Thử nghiệm/CN=${name}`);
+  const privateKey = createPrivateKey(readFileSync(record.key));
   const publicKey = parseCertificate(record.der).publicKey;
   return {
     signer: {

@@ -16,9 +16,8 @@ import {
   verifyPdf,
 } from '../../src/pdf/index.js';
 import { fromPem, toPem } from '../../src/pki/index.js';
-import { opensslCsr } from '../support/ca.js';
 import { describeWith, ROOT, run, runAsync, tempDir, toolMissing } from '../support/env.js';
-import type { TestServer } from '../support/server.js';
+import { enrol, type TestServer } from '../support/server.js';
 import { minimalPdf, qpdf } from './fixtures.js';
 import { startPublicTestServer, tsaToken } from './lt-server.js';
 import { makeKey, makePki, signerOf, type TestKey, type TestPki } from './pki.js';
@@ -325,22 +324,16 @@ describeWith(
       it('verifies as valid a PDFBox B-T signature by a Kyso-issued key, time-stamped by Kyso’s TSA', async () => {
         // The certificate comes from the running Kyso CA, so its OCSP URL answers: with revocation
         // checked online, nothing is left undetermined and the verdict is valid.
-        const { csr, key } = opensslCsr(
+        const { key, cert } = await enrol(
+          server,
           tmp.dir,
           'pdfbox-kyso',
-          'ec-p256',
           '/C=VN/O=UBND tỉnh Thử nghiệm/CN=PDFBox Kyso',
         );
-        const record = await server.authority.issue({
-          csr: readFileSync(csr),
-          profile: 'individual',
-          actor: 'test',
-        });
-        writeFileSync(file('pdfbox-kyso.crt'), toPem('CERTIFICATE', record.der));
         writeFileSync(file('kyso-chain.pem'), readFileSync(server.issuingPem));
         const kyso: SignerFiles = {
           cn: 'PDFBox Kyso',
-          args: ['--key', key, '--cert', file('pdfbox-kyso.crt'), '--chain', file('kyso-chain.pem')],
+          args: ['--key', key, '--cert', cert, '--chain', file('kyso-chain.pem')],
         };
         const signed = await pdfbox(minimalPdf({ pages: 1 }), 'pdfbox-bt', kyso, [
           '--tsa',
