@@ -1,3 +1,4 @@
+import type { ChangeKind } from './changes.js';
 import type {
   CertificateSummary,
   RevocationReport,
@@ -179,8 +180,7 @@ const LABELS = {
     partial: (n: number) => `một phần tệp (${n} lần cập nhật sau chữ ký)`,
     changes: 'Các thay đổi sau khi ký',
     changeStatus: {
-      allowed:
-        'chỉ có thay đổi được phép (chữ ký, dấu thời gian, dữ liệu kiểm tra DSS, điền biểu mẫu, ghi chú)',
+      allowed: 'chỉ có thay đổi được phép',
       disallowed: 'có thay đổi không được phép',
       unreadable: 'không đọc được',
     },
@@ -242,7 +242,7 @@ const LABELS = {
     partial: (n: number) => `part of the file (${n} update(s) after the signature)`,
     changes: 'Changes after signing',
     changeStatus: {
-      allowed: 'only allowed ones (signatures, time-stamps, validation data, form filling, comments)',
+      allowed: 'only allowed ones',
       disallowed: 'changes that are not allowed',
       unreadable: 'cannot be read',
     },
@@ -260,6 +260,19 @@ const LABELS = {
     verdicts: { valid: 'valid', invalid: 'invalid', indeterminate: 'indeterminate' },
   },
 } as const;
+
+/** What an allowed change after a signature did, by kind. */
+const CHANGE_KINDS: Partial<Record<ChangeKind, { vi: string; en: string }>> = {
+  'signature-added': { vi: 'thêm chữ ký', en: 'signatures added' },
+  'signature-filled': { vi: 'ký vào trường chữ ký có sẵn', en: 'existing signature fields signed' },
+  'signature-field-added': { vi: 'thêm trường chữ ký', en: 'signature fields added' },
+  'document-timestamp': { vi: 'thêm dấu thời gian tài liệu', en: 'document time-stamps added' },
+  dss: { vi: 'thêm dữ liệu kiểm tra (DSS)', en: 'validation data (DSS) added' },
+  extensions: { vi: 'khai báo phần mở rộng PDF', en: 'PDF extensions declared' },
+  metadata: { vi: 'cập nhật siêu dữ liệu', en: 'metadata updated' },
+  'form-fill': { vi: 'điền biểu mẫu', en: 'form fields filled' },
+  annotation: { vi: 'thêm ghi chú', en: 'comments added' },
+};
 
 /** A reason or warning code as a short phrase. */
 export function phrase(code: string, lang: Lang): string {
@@ -339,8 +352,12 @@ function signatureBlock(sig: SignatureReport, index: number, lang: Lang): Signat
   row(L.revocation, revocationText(sig.revocation, lang));
   row(L.coverage, sig.coversWholeFile ? L.whole : L.partial(sig.modifications.revisionsAfter));
   const changes = sig.modifications.status;
-  if (changes === 'allowed' || changes === 'disallowed' || changes === 'unreadable')
-    row(L.changes, L.changeStatus[changes]);
+  if (changes === 'allowed') {
+    // Say which: what was added after a signature is part of what a reader should know.
+    const kinds = [...new Set((sig.modifications.changes ?? []).map((c) => CHANGE_KINDS[c.kind]?.[lang]))];
+    const which = kinds.filter((k) => k !== undefined).join(', ');
+    row(L.changes, which ? `${L.changeStatus.allowed}: ${which}` : L.changeStatus.allowed);
+  } else if (changes === 'disallowed' || changes === 'unreadable') row(L.changes, L.changeStatus[changes]);
   if (sig.certification) row(L.certification, L.levels[sig.certification.level]);
   if (sig.reason) row(L.reason, sig.reason);
   if (sig.location) row(L.location, sig.location);
