@@ -79,6 +79,13 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    trust: z
+      .object({
+        /** PEM files of roots trusted to verify signatures besides Kyso's own (e.g. the national root). */
+        anchors: z.array(z.string().min(1)).max(100).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -108,6 +115,8 @@ export interface Config {
   ocsp: { validityHours: number; maxCached: number };
   /** Policy undefined: the TSA's own default. */
   tsa: { policy?: string; acceptedPolicies: string[]; accuracySeconds: number };
+  /** PEM files of other roots signature verification trusts, besides Kyso's own roots. */
+  trustAnchors: string[];
 }
 
 export const DEFAULT_PKCS11_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -231,5 +240,10 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
       acceptedPolicies: file.tsa?.acceptedPolicies ?? [],
       accuracySeconds: file.tsa?.accuracySeconds ?? 1,
     },
+    // KYSO_TRUST_ANCHORS (paths separated by the platform's delimiter) adds to the file's list.
+    trustAnchors: [
+      ...(file.trust?.anchors ?? []),
+      ...(env.KYSO_TRUST_ANCHORS ?? '').split(path.delimiter).filter(Boolean),
+    ].map((f) => path.resolve(dataDir, f)),
   };
 }

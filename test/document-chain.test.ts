@@ -138,5 +138,18 @@ describeWith(
       const text = run('pdftotext', [at('report.pdf'), '-']).stdout;
       for (const name of [DEPUTY, DIRECTOR, 'UBND TỈNH THỬ NGHIỆM']) expect(text).toContain(name);
     });
+
+    test('the trust anchors come from the Kyso CA in --data, or from KYSO_TRUST_ANCHORS, without --ca', async () => {
+      const verdictWith = async (args: string[], env?: NodeJS.ProcessEnv) => {
+        const r = await kysoAsync(['pdf', 'verify', at('sealed.pdf'), '--offline', '--json', ...args], {
+          env,
+        });
+        return JSON.parse(r.stdout).verdict;
+      };
+      const empty = at('no-ca');
+      expect(await verdictWith(['--data', empty])).toBe('indeterminate');
+      expect(await verdictWith(['--data', server.dataDir])).toBe('valid');
+      expect(await verdictWith(['--data', empty], { KYSO_TRUST_ANCHORS: server.rootPem })).toBe('valid');
+    });
   },
 );

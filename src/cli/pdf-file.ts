@@ -57,7 +57,17 @@ export function readPdfFile(file: string, options: { sparse: boolean }): PdfFile
 
 /** Parse failures that a sparse read may cause, after which the whole file should be read. */
 export function isStructureError(code: string): boolean {
-  return ['syntax', 'bad-xref', 'bad-object', 'bad-stream', 'bad-structure', 'cycle'].includes(code);
+  return [
+    'syntax',
+    'bad-xref',
+    'bad-object',
+    'bad-stream',
+    'bad-structure',
+    'cycle',
+    'limit',
+    'unsupported-filter',
+    'unsupported',
+  ].includes(code);
 }
 
 function readWhole(fd: number, size: number): Uint8Array {

@@ -33,13 +33,14 @@ import {
   verifyPdf,
   vietnamTime,
 } from '../pdf/index.js';
-import { defaultSignatureAlgorithm, fromPem, keySpecOf, type SignatureAlgorithm } from '../pki/index.js';
+import { defaultSignatureAlgorithm, keySpecOf, type SignatureAlgorithm } from '../pki/index.js';
 import { parseArgs, runSubcommand } from './args.js';
 import { describeError, UsageError } from './errors.js';
 import { certificatesIn, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
 import { isStructureError, type PdfFile, readPdfFile } from './pdf-file.js';
 import { httpRevocationSource } from './revocation-source.js';
+import { trustAnchors } from './trust.js';
 import { requestTimeStamp } from './ts.js';
 
 export const PDF_HELP = `kyso pdf COMMAND
@@ -72,7 +73,8 @@ export const PDF_HELP = `kyso pdf COMMAND
     adds the validation data of every signature and time-stamp (DSS) to a signed PDF, and for B-LTA a
     document time-stamp from --tsa. Exit status: 0 extended (warnings name data that could not be had).
   verify FILE.pdf [--ca FILE.pem]... [--offline] [--timeout S] [--json] [--lang vi|en] [--report OUT.pdf]
-    checks every signature: integrity, signer, chain to --ca (trust anchors, PEM), revocation (the DSS, the
+    checks every signature: integrity, signer, chain to the trust anchors (--ca PEM files, the roots of the
+    Kyso CA in --data, and trust.anchors in kyso.json or KYSO_TRUST_ANCHORS), revocation (the DSS, the
     CMS, then online OCSP or CRL unless --offline; --timeout per request, default 10 s), time-stamp; prints the
     report in Vietnamese (default) or English, or as JSON. --report also writes the report as a PDF to print
     or file (font: KYSO_REPORT_FONT and KYSO_REPORT_FONT_BOLD, else Liberation Serif).
@@ -578,14 +580,10 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
   }
   const lang = values.lang ?? 'vi';
   if (lang !== 'vi' && lang !== 'en') throw new UsageError(`--lang must be vi or en, got "${lang}"`);
-  const anchors = [...(values.ca ?? []), ...(values.trust ?? [])].flatMap((f) => {
-    const certs = fromPem(Buffer.from(readInput(f, 'CA bundle')).toString('latin1'), 'CERTIFICATE');
-    if (!certs.length) throw new UsageError(`${f} holds no PEM certificate`);
-    return certs;
-  });
   const fonts = values.report === undefined ? undefined : reportFonts();
   const file = positionals[0];
   const pdf = readInput(file, 'PDF');
+  const anchors = await trustAnchors([...(values.ca ?? []), ...(values.trust ?? [])], values.data, io);
   const revocation = values.offline
     ? undefined
     : httpRevocationSource({ timeoutMs: timeoutOption(values.timeout) });

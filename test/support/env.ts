@@ -171,6 +171,9 @@ function kysoEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     ...process.env,
     KYSO_DATABASE_URL: undefined,
     KYSO_KEY_BACKEND: undefined,
+    // Never a developer's ./kyso-data: commands without --data see no CA (and so trust no Kyso root).
+    KYSO_DATA: path.join(tmpdir(), 'kyso-test-no-data'),
+    KYSO_TRUST_ANCHORS: undefined,
     ...extra,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
