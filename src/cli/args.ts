@@ -76,3 +76,12 @@ export function runSubcommand(
   if (!handler) throw new UsageError(`unknown command "kyso ${group} ${sub}"`);
   return handler(rest, io);
 }
+
+/** --timeout SECONDS for each OCSP, CRL and TSA request (default 10). */
+export function timeoutOption(value: string | undefined): number {
+  if (value === undefined) return 10_000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 300)
+    throw new UsageError(`--timeout must be a number of seconds from 0 to 300, got "${value}"`);
+  return Math.round(seconds * 1000);
+}

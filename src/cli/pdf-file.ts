@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { UsageError } from './errors.js';
 
 // Reading a PDF to sign it without holding its large streams in memory. Signing reads only the file's
@@ -141,5 +141,31 @@ function* fileChunks(file: string, size: number): Iterable<Uint8Array> {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The parts one after the other, lazily: file chunks share one buffer and are written as they come. */
+export function* inOrder(...sources: Iterable<Uint8Array>[]): Iterable<Uint8Array> {
+  for (const source of sources) yield* source;
+}
+
+/**
+ * Writes the signed file as its parts (the input, then the new revisions), so a large input is never
+ * copied; through a temporary file and a rename, so a failure leaves no half-written output.
+ */
+export function writeSigned(out: string, parts: Iterable<Uint8Array>): void {
+  const temp = `${out}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      for (const part of parts) writeSync(fd, part);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, out);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
