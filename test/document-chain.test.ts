@@ -1,29 +1,42 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { openKeyBackend } from '../src/keys/index.js';
+import { toPem } from '../src/pki/index.js';
 import { startPublicTestServer } from './pdf/lt-server.js';
 import { discPng, strokePng } from './pdf/png-writer.js';
 import { CidFont, textPdf } from './pdf/text-pdf.js';
 import { pdfsig, qpdfCheck } from './pdf/tools.js';
-import { describeWith, kysoAsync, run, tempDir, toolMissing } from './support/env.js';
+import {
+  describeWith,
+  kysoAsync,
+  run,
+  softHsmMissing,
+  softHsmToken,
+  tempDir,
+  toolMissing,
+} from './support/env.js';
 import { enrol, type TestServer } from './support/server.js';
 
 // The document office's whole signing chain, from the command line against a running Kyso (CA, OCSP,
 // CRL, TSA): the deputy and the director sign an outgoing document one after the other, each image
-// placed by their name, the clerk seals it with the organization's certificate, and the result is
+// placed by their name, the clerk seals it with the organization's key in an HSM, and the result is
 // brought to B-LTA. Anyone holding only the root certificate must then find it valid, offline.
 
 const SERIF = '/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf';
 const DEPUTY = 'Trần Thị Bình';
 const DIRECTOR = 'Nguyễn Văn An';
+const P12_PASSWORD = 'mật khẩu của phó giám đốc';
 
 describeWith(
   toolMissing('openssl', 'qpdf', 'pdfsig', 'pdftotext') ??
+    softHsmMissing() ??
     (existsSync(SERIF) ? undefined : `${SERIF} is missing`),
   'leader → leader → seal → B-LTA, from the command line',
   () => {
     let tmp: ReturnType<typeof tempDir>;
     let server: TestServer;
+    let token: ReturnType<typeof softHsmToken>;
     const at = (name: string) => path.join(tmp.dir, name);
 
     /** A key and certificate from the running CA, as --key, --cert and --chain arguments. */
@@ -34,6 +47,7 @@ describeWith(
 
     beforeAll(async () => {
       tmp = tempDir('kyso-document-chain-');
+      token = softHsmToken('kyso-seal');
       server = await startPublicTestServer(tmp.dir);
       // The chain file holds the root too, so that B-LT fetches the issuing CA's status as well.
       writeFileSync(
@@ -57,26 +71,71 @@ describeWith(
     });
     afterAll(async () => {
       await server?.stop();
+      token?.remove();
       if (!process.env.KYSO_KEEP) tmp?.remove();
     });
 
     test('three signatures and a document time-stamp: valid offline, each change allowed, tools agree', async () => {
       const tsa = ['--tsa', `${server.url}/tsa`];
-      const deputy = await enrolled(
+      // The three ways a key reaches `kyso pdf sign`: a PKCS#12 file (the deputy), a PEM key (the
+      // director) and a PKCS#11 token (the seal).
+      const d = await enrol(
+        server,
+        tmp.dir,
         'deputy',
-        'individual',
         `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/OU=Văn phòng/CN=${DEPUTY}`,
       );
+      const p12 = run('openssl', [
+        'pkcs12',
+        '-export',
+        '-in',
+        d.cert,
+        '-inkey',
+        d.key,
+        '-certfile',
+        at('chain.pem'),
+        '-out',
+        at('deputy.p12'),
+        '-passout',
+        `pass:${P12_PASSWORD}`,
+      ]);
+      expect(p12.code, p12.stderr).toBe(0);
+      const deputy = ['--p12', at('deputy.p12'), '--passin', 'env:P12_PASS'];
       const director = await enrolled(
         'director',
         'individual',
         `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=${DIRECTOR}`,
       );
-      const seal = await enrolled(
-        'seal',
-        'organization',
-        '/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=UBND TỈNH THỬ NGHIỆM',
-      );
+      // The organization's seal key lives in an HSM (SoftHSM2 through PKCS#11); the CA certifies it.
+      const backend = await openKeyBackend({
+        kind: 'pkcs11',
+        module: token.module,
+        tokenLabel: token.label,
+        pin: token.pin,
+      });
+      let publicKey: Uint8Array;
+      try {
+        publicKey = (await backend.generateKey('con-dau', 'ec-p256')).publicKey;
+      } finally {
+        await backend.close();
+      }
+      const sealCert = await server.authority.issueForKey({
+        subject: 'C=VN, L=Hà Giang, O=UBND tỉnh Thử nghiệm, CN=UBND TỈNH THỬ NGHIỆM',
+        publicKey,
+        profile: 'organization',
+        actor: 'test',
+      });
+      writeFileSync(at('seal.crt'), toPem('CERTIFICATE', sealCert.der));
+      const seal = [
+        '--pkcs11-token',
+        token.label,
+        '--pkcs11-key',
+        'con-dau',
+        '--cert',
+        at('seal.crt'),
+        '--chain',
+        at('chain.pem'),
+      ];
       const steps: [string, string, string[]][] = [
         ['document.pdf', 'signed-1.pdf', [...deputy, '--image', at('signature.png'), '--anchor', DEPUTY]],
         ['signed-1.pdf', 'signed-2.pdf', [...director, '--image', at('signature.png'), '--anchor', DIRECTOR]],
@@ -84,17 +143,17 @@ describeWith(
       ];
       for (const [input, output, key] of steps) {
         const level = output === 'sealed.pdf' ? 'B-LTA' : 'B-T';
-        const r = await kysoAsync([
-          'pdf',
-          'sign',
-          at(input),
-          '--out',
-          at(output),
-          ...key,
-          '--level',
-          level,
-          ...tsa,
-        ]);
+        const r = await kysoAsync(
+          ['pdf', 'sign', at(input), '--out', at(output), ...key, '--level', level, ...tsa],
+          {
+            env: {
+              P12_PASS: P12_PASSWORD,
+              KYSO_PKCS11_PIN: token.pin,
+              KYSO_PKCS11_MODULE: token.module,
+              SOFTHSM2_CONF: process.env.SOFTHSM2_CONF,
+            },
+          },
+        );
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).toBe('');
         // Each step only appends: the earlier file is a prefix of the later one.
