@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { openKeyBackend } from '../src/keys/index.js';
 import { toPem } from '../src/pki/index.js';
 import { startPublicTestServer } from './pdf/lt-server.js';
 import { discPng, strokePng } from './pdf/png-writer.js';
@@ -16,6 +15,7 @@ import {
   tempDir,
   toolMissing,
 } from './support/env.js';
+import { opensslP12, tokenKey } from './support/keys.js';
 import { enrol, type TestServer } from './support/server.js';
 
 // The document office's whole signing chain, from the command line against a running Kyso (CA, OCSP,
@@ -85,21 +85,7 @@ describeWith(
         'deputy',
         `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/OU=Văn phòng/CN=${DEPUTY}`,
       );
-      const p12 = run('openssl', [
-        'pkcs12',
-        '-export',
-        '-in',
-        d.cert,
-        '-inkey',
-        d.key,
-        '-certfile',
-        at('chain.pem'),
-        '-out',
-        at('deputy.p12'),
-        '-passout',
-        `pass:${P12_PASSWORD}`,
-      ]);
-      expect(p12.code, p12.stderr).toBe(0);
+      opensslP12(at('deputy.p12'), { key: d.key, cert: d.cert, chain: at('chain.pem') }, P12_PASSWORD);
       const deputy = ['--p12', at('deputy.p12'), '--passin', 'env:P12_PASS'];
       const director = await enrolled(
         'director',
@@ -107,18 +93,7 @@ describeWith(
         `/C=VN/L=Hà Giang/O=UBND tỉnh Thử nghiệm/CN=${DIRECTOR}`,
       );
       // The organization's seal key lives in an HSM (SoftHSM2 through PKCS#11); the CA certifies it.
-      const backend = await openKeyBackend({
-        kind: 'pkcs11',
-        module: token.module,
-        tokenLabel: token.label,
-        pin: token.pin,
-      });
-      let publicKey: Uint8Array;
-      try {
-        publicKey = (await backend.generateKey('con-dau', 'ec-p256')).publicKey;
-      } finally {
-        await backend.close();
-      }
+      const publicKey = await tokenKey(token, 'con-dau');
       const sealCert = await server.authority.issueForKey({
         subject: 'C=VN, L=Hà Giang, O=UBND tỉnh Thử nghiệm, CN=UBND TỈNH THỬ NGHIỆM',
         publicKey,

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { openKeyBackend } from '../src/keys/index.js';
 import { toPem } from '../src/pki/index.js';
 import { minimalPdf } from './pdf/fixtures.js';
 import { makeKey, makePki, type TestKey, type TestPki } from './pdf/pki.js';
@@ -17,6 +16,7 @@ import {
   tempDir,
   toolMissing,
 } from './support/env.js';
+import { opensslP12, tokenKey } from './support/keys.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const PASSWORD = 'mật-khẩu p12';
@@ -88,21 +88,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
 
   test('signs with an OpenSSL 3 PKCS#12 (RSA, PSS by default) and with --rsa-padding pkcs1', async () => {
     const rsa = await writeLeaf(makeKey('rsa'), 'Trần Thị Bình', 'rsa');
-    const made = run('openssl', [
-      'pkcs12',
-      '-export',
-      '-inkey',
-      rsa.key,
-      '-in',
-      rsa.cert,
-      '-certfile',
-      pems.issuing,
-      '-out',
-      at('rsa.p12'),
-      '-passout',
-      `pass:${PASSWORD}`,
-    ]);
-    expect(made.code, made.stderr).toBe(0);
+    opensslP12(at('rsa.p12'), { key: rsa.key, cert: rsa.cert, chain: pems.issuing }, PASSWORD);
     const r = kyso(
       [
         'pdf',
@@ -306,18 +292,7 @@ describeWith(softHsmMissing() ?? toolMissing('pdfsig', 'qpdf'), 'kyso pdf sign w
   afterAll(() => token?.remove());
 
   test('--pkcs11-token and --pkcs11-key sign; qpdf and pdfsig accept it', async () => {
-    const backend = await openKeyBackend({
-      kind: 'pkcs11',
-      module: token.module,
-      tokenLabel: token.label,
-      pin: token.pin,
-    });
-    let spki: Uint8Array;
-    try {
-      spki = (await backend.generateKey('pdf-signer', 'ec-p256')).publicKey;
-    } finally {
-      await backend.close();
-    }
+    const spki = await tokenKey(token, 'pdf-signer');
     // The leaf helper needs only the public key of a TestKey.
     const cert = await pki.leaf({ spki, privateKey: makeKey('ec').privateKey }, 'Phạm Thị Dung');
     writeFileSync(at('hsm.crt'), toPem('CERTIFICATE', cert));

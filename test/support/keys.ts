@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { openKeyBackend } from '../../src/keys/index.js';
 import {
   buildCertificate,
   ext,
@@ -9,6 +10,7 @@ import {
   randomSerial,
   type SignatureAlgorithm,
 } from '../../src/pki/index.js';
+import { run } from './env.js';
 
 /** A throw-away private key from node:crypto and its SubjectPublicKeyInfo. */
 export interface TestKey {
@@ -74,4 +76,47 @@ export function testCaCertificate(subject: Uint8Array, key: TestKey, issuer: Uin
     },
     signFunction(issuerKey, 'ECDSA-SHA256'),
   );
+}
+
+/** Writes a PKCS#12 file from PEM key and certificate files with `openssl pkcs12 -export` (OpenSSL 3 defaults). */
+export function opensslP12(
+  out: string,
+  files: { key: string; cert: string; chain?: string },
+  password: string,
+  extra: string[] = [],
+): void {
+  const r = run('openssl', [
+    'pkcs12',
+    '-export',
+    ...extra,
+    '-inkey',
+    files.key,
+    '-in',
+    files.cert,
+    ...(files.chain ? ['-certfile', files.chain] : []),
+    '-out',
+    out,
+    '-passout',
+    `pass:${password}`,
+  ]);
+  if (r.code !== 0) throw new Error(`openssl pkcs12 -export failed: ${r.stderr}`);
+}
+
+/** Generates a key on a PKCS#11 token (SoftHSM2 in tests) under a label; returns its SubjectPublicKeyInfo. */
+export async function tokenKey(
+  token: { module: string; label: string; pin: string },
+  keyLabel: string,
+  spec: KeySpec = 'ec-p256',
+): Promise<Uint8Array> {
+  const backend = await openKeyBackend({
+    kind: 'pkcs11',
+    module: token.module,
+    tokenLabel: token.label,
+    pin: token.pin,
+  });
+  try {
+    return (await backend.generateKey(keyLabel, spec)).publicKey;
+  } finally {
+    await backend.close();
+  }
 }
