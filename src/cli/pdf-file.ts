@@ -150,10 +150,10 @@ export function* inOrder(...sources: Iterable<Uint8Array>[]): Iterable<Uint8Arra
 }
 
 /**
- * Writes the signed file as its parts (the input, then the new revisions), so a large input is never
- * copied; through a temporary file and a rename, so a failure leaves no half-written output.
+ * Writes a file from its parts (a signed PDF: the input, then the new revisions), so a large input is
+ * never copied; through a temporary file and a rename, so a failure leaves no half-written output.
  */
-export function writeSigned(out: string, parts: Iterable<Uint8Array>): void {
+export function writeAtomically(out: string, parts: Iterable<Uint8Array>): void {
   const temp = `${out}.${process.pid}.tmp`;
   try {
     const fd = openSync(temp, 'w', 0o644);

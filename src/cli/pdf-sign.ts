@@ -25,7 +25,7 @@ import { UsageError } from './errors.js';
 import { stampFont } from './fonts.js';
 import { certificatesIn, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
-import { inOrder, isStructureError, type PdfFile, readPdfFile, writeSigned } from './pdf-file.js';
+import { inOrder, isStructureError, type PdfFile, readPdfFile, writeAtomically } from './pdf-file.js';
 import { EXTEND_USAGE, PDF_HELP, SIGN_USAGE } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
 import { requestTimeStamp } from './ts.js';
@@ -361,7 +361,7 @@ export async function sign(args: string[], io: Io): Promise<number> {
     bytes = extended.pdf.length;
     problems = extended.problems;
   }
-  writeSigned(values.out, parts);
+  writeAtomically(values.out, parts);
   warnIncomplete(io, level, problems);
   const algorithm: SignatureAlgorithm = key.signer.algorithm;
   if (values.json) printJson(io, { out: values.out, level, algorithm, bytes, problems });
@@ -412,7 +412,7 @@ export async function extend(args: string[], io: Io): Promise<number> {
     if (e instanceof PdfError && e.code === 'bad-input') throw new UsageError(e.message);
     throw e;
   }
-  writeSigned(values.out, [result.pdf]);
+  writeAtomically(values.out, [result.pdf]);
   warnIncomplete(io, level, result.problems);
   if (values.json)
     printJson(io, { out: values.out, level, bytes: result.pdf.length, problems: result.problems });

@@ -12,13 +12,14 @@ import { describeError, UsageError } from './errors.js';
 import { reportFonts } from './fonts.js';
 import { readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
-import { writeSigned } from './pdf-file.js';
+import { writeAtomically } from './pdf-file.js';
 import { PDF_HELP, VERIFY_EXIT, VERIFY_USAGE, VERIFY_USAGE_EXIT } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
 import { trustAnchors } from './trust.js';
 
 // `kyso pdf verify`: the report, as text, JSON or a PDF, and an exit status that is the verdict.
 
+/** `kyso pdf verify FILE`: exits with the verdict (0, 1, 2), or 3 for a usage error. */
 export async function verify(args: string[], io: Io): Promise<number> {
   // Exit 1 and 2 are verdicts here, so a usage error leaves with 3 and other failures as indeterminate.
   try {
@@ -76,5 +77,5 @@ function writeReport(out: string, report: VerificationReport, options: ReportPdf
     if (e instanceof PdfError) throw new UsageError(`--report: ${e.message}`);
     throw e;
   }
-  writeSigned(out, [bytes]);
+  writeAtomically(out, [bytes]);
 }
