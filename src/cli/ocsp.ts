@@ -59,6 +59,13 @@ export function certificatesIn(bytes: Uint8Array): Uint8Array[] {
   return text.includes('-----BEGIN ') ? fromPem(text, 'CERTIFICATE') : [bytes];
 }
 
+/** The certificates in a file named on the command line; a file without one is a usage error. */
+export function certificateFile(file: string, what: string): Uint8Array[] {
+  const certs = certificatesIn(readInput(file, what));
+  if (!certs.length) throw new UsageError(`${file} holds no certificate`);
+  return certs;
+}
+
 /** Checks that a URL is http(s), so fetch never reads files or data: URLs. */
 export function httpUrl(value: string, what: string): string {
   let url: URL;

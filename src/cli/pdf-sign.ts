@@ -23,7 +23,7 @@ import { defaultSignatureAlgorithm, keySpecOf, type SignatureAlgorithm } from '.
 import { parseArgs, timeoutOption } from './args.js';
 import { UsageError } from './errors.js';
 import { stampFont } from './fonts.js';
-import { certificatesIn, httpUrl, readInput } from './ocsp.js';
+import { certificateFile, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
 import { inOrder, isStructureError, type PdfFile, readPdfFile, writeAtomically } from './pdf-file.js';
 import { EXTEND_USAGE, PDF_HELP, SIGN_USAGE } from './pdf-help.js';
@@ -60,12 +60,6 @@ function pkcs11Pin(): string {
   if (file === undefined)
     throw new UsageError('set KYSO_PKCS11_PIN or KYSO_PKCS11_PIN_FILE for --pkcs11-token');
   return readSecret(`file:${file}`, 'KYSO_PKCS11_PIN_FILE');
-}
-
-function certificates(file: string, what: string): Uint8Array[] {
-  const certs = certificatesIn(readInput(file, what));
-  if (!certs.length) throw new UsageError(`${file} holds no certificate`);
-  return certs;
 }
 
 /** The signing key, its certificate and chain, and a release for a PKCS#11 session. */
@@ -116,7 +110,7 @@ function parseSign(args: string[]) {
 async function signingKey(values: SignValues, padding: 'pss' | 'pkcs1'): Promise<SigningKey> {
   const sources = [values.p12, values.key, values['pkcs11-token']].filter((v) => v !== undefined);
   if (sources.length !== 1) throw new UsageError('give exactly one of --p12, --key and --pkcs11-token');
-  const chain = (values.chain ?? []).flatMap((f) => certificates(f, 'chain'));
+  const chain = (values.chain ?? []).flatMap((f) => certificateFile(f, 'chain'));
   const noop = async () => {};
   const softKey = (privateKey: KeyObject) => {
     const spec = keySpecOf(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
@@ -135,7 +129,7 @@ async function signingKey(values: SignValues, padding: 'pss' | 'pkcs1'): Promise
     };
   }
   if (!values.cert) throw new UsageError('--key and --pkcs11-token need --cert CERT.pem');
-  const [certificate] = certificates(values.cert, 'certificate');
+  const [certificate] = certificateFile(values.cert, 'certificate');
   if (values.key) {
     const pem = readInput(values.key, 'private key');
     let privateKey: KeyObject;
@@ -398,7 +392,7 @@ export async function extend(args: string[], io: Io): Promise<number> {
   if (level === 'B-LTA' && !values.tsa) throw new UsageError('--level B-LTA needs --tsa URL');
   const tsa = values.tsa ? httpUrl(values.tsa, '--tsa') : undefined;
   const timeoutMs = timeoutOption(values.timeout);
-  const chain = (values.chain ?? []).flatMap((f) => certificates(f, 'certificate chain'));
+  const chain = (values.chain ?? []).flatMap((f) => certificateFile(f, 'certificate chain'));
   const pdf = readInput(positionals[0], 'PDF');
   let result: Awaited<ReturnType<typeof extendPdf>>;
   try {

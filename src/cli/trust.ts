@@ -1,20 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { fromPem } from '../pki/index.js';
-import { UsageError } from './errors.js';
-import { readInput } from './ocsp.js';
+import { certificateFile } from './ocsp.js';
 import type { Io } from './output.js';
 
 // The roots signature verification trusts: the files given on the command line, the roots of the Kyso
 // CA in the data directory (its own subscribers' signatures), and the other roots the configuration
 // names (trust.anchors in kyso.json, KYSO_TRUST_ANCHORS) — a ministry also trusts the national root.
-
-/** The certificates of a PEM file given as a trust anchor; a file without one is a usage error. */
-export function anchorFile(file: string): Uint8Array[] {
-  const certs = fromPem(Buffer.from(readInput(file, 'CA bundle')).toString('latin1'), 'CERTIFICATE');
-  if (!certs.length) throw new UsageError(`${file} holds no PEM certificate`);
-  return certs;
-}
 
 /** Every trust anchor: given files, then configured ones, then Kyso's own roots when there is a CA. */
 export async function trustAnchors(
@@ -22,7 +13,7 @@ export async function trustAnchors(
   dataDir: string | undefined,
   io: Io,
 ): Promise<Uint8Array[]> {
-  const anchors = files.flatMap(anchorFile);
+  const anchors = files.flatMap((f) => certificateFile(f, 'CA bundle'));
   // The configuration and the store are loaded only here: verification must not need them otherwise.
   const { loadConfig } = await import('../config.js');
   let config: Config;
@@ -34,7 +25,7 @@ export async function trustAnchors(
     );
     return anchors;
   }
-  anchors.push(...config.trustAnchors.flatMap(anchorFile));
+  anchors.push(...config.trustAnchors.flatMap((f) => certificateFile(f, 'trust anchor')));
   anchors.push(...(await kysoRoots(config, io)));
   return anchors;
 }

@@ -12,7 +12,7 @@ import {
 } from '../pki/index.js';
 import { parseArgs, runSubcommand } from './args.js';
 import { UsageError } from './errors.js';
-import { ClientError, certificatesIn, fetchDer, httpUrl, readInput } from './ocsp.js';
+import { ClientError, certificateFile, fetchDer, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
 
 export const TS_HELP = `kyso ts COMMAND
@@ -198,7 +198,7 @@ async function verify(args: string[], io: Io): Promise<number> {
   }
   const [file, tsrFile] = positionals;
   const tsr = readInput(tsrFile, 'time-stamp reply');
-  const bundle = values.ca ? certificatesIn(readInput(values.ca, 'CA bundle')) : undefined;
+  const bundle = values.ca ? certificateFile(values.ca, 'CA bundle') : undefined;
   const token = tokenIn(tsr);
   const info = parseTimeStampToken(token);
   const hash = info.hashAlgorithm as HashName;
