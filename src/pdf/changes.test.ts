@@ -4,7 +4,7 @@ import { minimalPdf } from '../../test/pdf/fixtures.js';
 import { analyseChanges, RevisionDiffs } from './changes.js';
 import { IncrementalUpdate } from './incremental.js';
 import { PdfDict, PdfName, PdfReal, type PdfRef, PdfStream, PdfString } from './objects.js';
-import { PdfDocument } from './reader.js';
+import { PdfDocument, Revisions } from './reader.js';
 
 /** Appends a revision whose objects the callback sets. */
 function revise(pdf: Uint8Array, change: (doc: PdfDocument, update: IncrementalUpdate) => void): Uint8Array {
@@ -14,7 +14,7 @@ function revise(pdf: Uint8Array, change: (doc: PdfDocument, update: IncrementalU
   return update.write().bytes;
 }
 
-const diffsOf = (pdf: Uint8Array) => new RevisionDiffs(pdf, PdfDocument.open(pdf).revisions());
+const diffsOf = (pdf: Uint8Array) => new RevisionDiffs(new Revisions(PdfDocument.open(pdf)));
 
 describe('difference analysis', () => {
   const base = minimalPdf({ pages: 1 });

@@ -12,7 +12,7 @@ import {
   PdfString,
   type PdfValue,
 } from './objects.js';
-import { type FieldInfo, PdfDocument, type ReadOptions, type Revision } from './reader.js';
+import type { FieldInfo, PdfDocument, Revisions } from './reader.js';
 import { PageText, type TextWord } from './text-search.js';
 
 // Difference analysis: what each revision after a signature changed, object by object, sorted into the
@@ -79,30 +79,16 @@ const COMPARE_BUDGET = 2_000_000;
 
 /** Reads each revision of a file once and classifies what every revision changed from the one before. */
 export class RevisionDiffs {
-  private readonly docs = new Map<number, PdfDocument>();
   private readonly steps = new Map<number, Change[]>();
 
-  constructor(
-    readonly pdf: Uint8Array,
-    readonly revisions: Revision[],
-    readonly read: ReadOptions = {},
-  ) {}
-
-  private doc(i: number): PdfDocument {
-    let d = this.docs.get(i);
-    if (!d) {
-      d = PdfDocument.open(this.pdf.subarray(0, this.revisions[i].end), this.read);
-      this.docs.set(i, d);
-    }
-    return d;
-  }
+  constructor(readonly revisions: Revisions) {}
 
   /** The changes revision i (0-based, at least 1) makes to revision i − 1. */
   step(i: number): Change[] {
     let out = this.steps.get(i);
     if (!out) {
       try {
-        out = new Step(this.doc(i - 1), this.doc(i), i + 1).classify();
+        out = new Step(this.revisions.document(i - 1), this.revisions.document(i), i + 1).classify();
       } catch (e) {
         out = [
           { revision: i + 1, kind: 'unreadable', description: `revision ${i + 1}: ${(e as Error).message}` },
@@ -117,7 +103,7 @@ export class RevisionDiffs {
 /** The changes after revision k (0-based), judged by the policy of the signatures up to it. */
 export function analyseChanges(diffs: RevisionDiffs, k: number, policy: MdpPolicy): ChangeAnalysis {
   const changes: JudgedChange[] = [];
-  for (let i = k + 1; i < diffs.revisions.length; i++)
+  for (let i = k + 1; i < diffs.revisions.list.length; i++)
     for (const c of diffs.step(i)) {
       const why = judge(policy, c);
       // A change never allowed says why itself; one the policy forbids gets the policy's reason.
@@ -134,7 +120,7 @@ export function analyseChanges(diffs: RevisionDiffs, k: number, policy: MdpPolic
     ? 'unreadable'
     : changes.some((c) => !c.allowed)
       ? 'disallowed'
-      : k + 1 < diffs.revisions.length
+      : k + 1 < diffs.revisions.list.length
         ? 'allowed'
         : 'none';
   return { status, changes };

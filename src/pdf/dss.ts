@@ -3,7 +3,7 @@ import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
 import { IncrementalUpdate } from './incremental.js';
 import { dict, name, PdfDict, PdfRef, PdfStream, type PdfValue } from './objects.js';
-import { PdfDocument, type ReadOptions } from './reader.js';
+import { PdfDocument, type ReadOptions, Revisions } from './reader.js';
 
 // The Document Security Store (ETSI EN 319 142-1 §5.4.2, ISO 32000-2 §12.8.4.3): certificates, OCSP
 // responses and CRLs kept in the document so that its signatures can be validated long after the
@@ -73,17 +73,17 @@ export function readDss(doc: PdfDocument): ValidationData {
  * The validation data of every revision's DSS of a file, deduplicated: a later revision may have
  * dropped what an earlier one held, and what was once stored still counts as evidence.
  */
-export function readAllDss(pdf: Uint8Array, options?: ReadOptions): ValidationData {
-  const doc = PdfDocument.open(pdf, options);
-  const ends = doc.revisions().map((r) => r.end);
+export function readAllDss(pdf: Uint8Array | Revisions, options?: ReadOptions): ValidationData {
+  const revisions = pdf instanceof Revisions ? pdf : new Revisions(PdfDocument.open(pdf, options));
   const all: ValidationData = { certs: [], ocsps: [], crls: [] };
-  for (const end of ends) {
+  for (let i = 0; i < revisions.list.length; i++) {
+    const newest = i === revisions.list.length - 1;
     let d: ValidationData;
     try {
-      d = readDss(end === pdf.length ? doc : PdfDocument.open(pdf.subarray(0, end), options));
+      d = readDss(revisions.document(i));
     } catch (e) {
       // The newest revision must read; an earlier one that does not only gives no evidence.
-      if (end === pdf.length) throw e;
+      if (newest) throw e;
       continue;
     }
     for (const k of Object.keys(KEYS) as (keyof ValidationData)[]) all[k].push(...d[k]);

@@ -52,6 +52,7 @@ export {
   PdfDocument,
   type ReadOptions,
   type Revision,
+  Revisions,
   type SignatureDictionary,
   type SignatureField,
 } from './reader.js';

@@ -531,3 +531,28 @@ function findStartxref(bytes: Uint8Array): number {
   if (!m) throw new PdfError('bad-xref', 'startxref is not followed by an offset and %%EOF');
   return Number(m[1]);
 }
+
+/**
+ * A file's revisions, each read as the document it was on first use and then kept, so that the checks
+ * of one verification (difference analysis, validation data) share them rather than parse them again.
+ */
+export class Revisions {
+  readonly list: Revision[];
+  private readonly docs = new Map<number, PdfDocument>();
+
+  constructor(readonly latest: PdfDocument) {
+    this.list = latest.revisions();
+  }
+
+  /** Revision i (0-based) as a document of its own. */
+  document(i: number): PdfDocument {
+    const { end } = this.list[i];
+    if (end === this.latest.bytes.length) return this.latest;
+    let doc = this.docs.get(i);
+    if (!doc) {
+      doc = PdfDocument.open(this.latest.bytes.subarray(0, end), this.latest.options);
+      this.docs.set(i, doc);
+    }
+    return doc;
+  }
+}

@@ -6,7 +6,7 @@ import {
 } from '../pki/index.js';
 import { definiteLengths } from './ber.js';
 import { readAllDss, type ValidationData } from './dss.js';
-import type { SignatureField } from './reader.js';
+import type { Revisions, SignatureField } from './reader.js';
 import { Findings, type RevocationReport, type SignatureReport, type VerifyOptions } from './report.js';
 import { checkPathRevocation, type PathRevocation, type RevocationContext } from './revocation.js';
 
@@ -62,7 +62,7 @@ function details(r: PathRevocation, who: string): string[] {
  * verdict in place. `fields` are the signed fields, in the order of `reports`.
  */
 export async function checkRevocations(
-  pdf: Uint8Array,
+  revisions: Revisions,
   fields: SignatureField[],
   reports: SignatureReport[],
   options: VerifyOptions,
@@ -77,7 +77,7 @@ export async function checkRevocations(
     for (const w of report.warnings) f.warnings.add(w);
     f.details = [...report.details];
     try {
-      dss ??= readAllDss(pdf, options.read);
+      dss ??= readAllDss(revisions);
       const base = {
         dss,
         cms: cmsData(fields[i].signature?.contents?.bytes),

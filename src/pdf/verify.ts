@@ -16,7 +16,7 @@ import { analyseChanges, RevisionDiffs } from './changes.js';
 import { PdfError } from './errors.js';
 import { collectTransforms, policyAt, type SignedTransforms } from './mdp.js';
 import { SIGNATURE_TIME_STAMP_OID } from './pades.js';
-import { PdfDocument, type Revision, type SignatureField } from './reader.js';
+import { PdfDocument, type Revision, Revisions, type SignatureField } from './reader.js';
 import {
   Findings,
   type Reason,
@@ -42,11 +42,13 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
   let doc: PdfDocument;
   let fields: SignatureField[];
   let revisions: Revision[];
+  let revisionDocs: Revisions;
   let transforms: SignedTransforms[];
   try {
     doc = PdfDocument.open(pdf, options.read);
     fields = doc.signatureFields();
-    revisions = doc.revisions();
+    revisionDocs = new Revisions(doc);
+    revisions = revisionDocs.list;
     transforms = collectTransforms(doc, fields, revisions);
   } catch (e) {
     // Whatever the file made the reader do, the answer is a report, never a crash.
@@ -60,12 +62,12 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
       unsignedFields: [],
     };
   }
-  const changes: Changes = { diffs: new RevisionDiffs(pdf, revisions, options.read), transforms };
+  const changes: Changes = { diffs: new RevisionDiffs(revisionDocs), transforms };
   const signatures = fields
     .filter((f) => f.signature)
     .map((f) => verifySignatureField(pdf, f, revisions, options, changes));
   await checkRevocations(
-    pdf,
+    revisionDocs,
     fields.filter((f) => f.signature),
     signatures,
     options,
