@@ -8,7 +8,6 @@ import {
   decodeDer,
   expectTag,
   explicit,
-  readBitString,
   readBoolean,
   readSmallInt,
   readTime,
@@ -18,16 +17,11 @@ import {
   tlv,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
-import {
-  type Extension,
-  encodeExtensions,
-  readAuthorityKeyId,
-  readExtensions,
-  readSubjectAltName,
-} from './extensions.js';
+import { type Extension, encodeExtensions, readAuthorityKeyId, readSubjectAltName } from './extensions.js';
 import { type DistinguishedName, encodeName, readName } from './name.js';
 import { OID } from './oids.js';
 import { serialContent, serialToHex } from './serial.js';
+import { readExplicitExtensions, readSigned } from './signed.js';
 
 /** What the CA decides for a certificate; buildCertificate encodes and signs it. */
 export interface CertificateTemplate {
@@ -109,10 +103,8 @@ export interface ParsedCertificate {
 export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): ParsedCertificate {
   return withCode('malformed-certificate', 'certificate', () => {
     const der = input;
-    const top = decodeDer(der, maxBytes);
-    const [tbsT, algT, sigT, extra] = children(der, expectTag(top, TAG.sequence, 'Certificate'));
-    if (extra) throw new PkiError('malformed-der', 'trailing fields in Certificate');
-    const f = children(der, expectTag(tbsT, TAG.sequence, 'TBSCertificate'));
+    const signed = readSigned(der, maxBytes, 'Certificate', 'TBSCertificate');
+    const { tbsT, fields: f, signatureAlgorithm } = signed;
     let i = 0;
     if (f[0]?.tag === 0xa0) {
       const [v] = children(der, f[i++]);
@@ -121,7 +113,7 @@ export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): 
     }
     const serialT = expectTag(f[i++], TAG.integer, 'serialNumber');
     if (serialT.end === serialT.body) throw new PkiError('malformed-der', 'empty serialNumber');
-    const innerAlg = bytesOf(der, expectTag(f[i++], TAG.sequence, 'signature'));
+    signed.checkAlgorithm(f[i++]);
     const issuerT = f[i++];
     const issuer = readName(der, issuerT);
     const [nb, na, vx] = children(der, expectTag(f[i++], TAG.sequence, 'validity'));
@@ -132,17 +124,8 @@ export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): 
     if (f[i]?.tag === 0x81) i++;
     if (f[i]?.tag === 0x82) i++;
     let extensions: Extension[] = [];
-    if (f[i]?.tag === 0xa3) {
-      const [exts, more] = children(der, f[i++]);
-      if (more) throw new PkiError('malformed-der', 'trailing fields in extensions');
-      extensions = readExtensions(der, exts);
-    }
+    if (f[i]?.tag === 0xa3) extensions = readExplicitExtensions(der, f[i++], 'extensions');
     if (i !== f.length) throw new PkiError('malformed-der', 'unexpected fields in TBSCertificate');
-    const signatureAlgorithm = bytesOf(der, expectTag(algT, TAG.sequence, 'signatureAlgorithm'));
-    if (Buffer.compare(signatureAlgorithm, innerAlg) !== 0)
-      throw new PkiError('malformed-der', 'signature algorithms inside and outside TBSCertificate differ');
-    const sig = readBitString(contentOf(der, expectTag(sigT, TAG.bitString, 'signature')));
-    if (sig.unusedBits !== 0) throw new PkiError('malformed-der', 'signature has a partial byte');
 
     const find = (id: string) => extensions.find((e) => e.oid === id)?.value;
     const ski = find(OID.subjectKeyIdentifier);
@@ -172,7 +155,7 @@ export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): 
       notAfter: readTime(der, na),
       publicKey: spki,
       signatureAlgorithm,
-      signature: sig.bytes,
+      signature: signed.signature,
       extensions,
       subjectKeyId:
         ski && contentOf(ski, expectTag(decodeDer(ski, ski.length), TAG.octetString, 'subjectKeyIdentifier')),

@@ -10,7 +10,6 @@ import {
   explicit,
   integer,
   lengthSize,
-  readBitString,
   readInteger,
   readSmallInt,
   readTime,
@@ -33,6 +32,7 @@ import {
 import { OID } from './oids.js';
 import { REVOCATION_REASON_CODES, type RevocationReason, reasonFromCode } from './revocation.js';
 import { MAX_SERIAL_BYTES, serialToHex } from './serial.js';
+import { readExplicitExtensions, readSigned } from './signed.js';
 
 /** One revoked certificate. Reason 'unspecified' or none writes no reasonCode (RFC 5280 §5.3.1). */
 export interface CrlEntry {
@@ -263,16 +263,12 @@ function readCrlInteger(value: Uint8Array, what: string): bigint {
 /** Parses a CRL DER (bounded: 512 MiB by default); PkiError('malformed-crl') if it is not one. */
 export function parseCrl(der: Uint8Array, maxBytes = MAX_CRL_BYTES): ParsedCrl {
   return withCode('malformed-crl', 'CRL', () => {
-    const [tbsT, algT, sigT, extra] = children(
-      der,
-      expectTag(decodeDer(der, maxBytes), TAG.sequence, 'CertificateList'),
-    );
-    if (extra) throw new PkiError('malformed-der', 'trailing fields in CertificateList');
-    const f = children(der, expectTag(tbsT, TAG.sequence, 'TBSCertList'));
+    const signed = readSigned(der, maxBytes, 'CertificateList', 'TBSCertList');
+    const { tbsT, fields: f, signatureAlgorithm } = signed;
     let i = 0;
     if (f[i]?.tag === TAG.integer && readSmallInt(contentOf(der, f[i++])) !== 1)
       throw new PkiError('malformed-der', 'unknown CRL version');
-    const innerAlg = bytesOf(der, expectTag(f[i++], TAG.sequence, 'signature'));
+    signed.checkAlgorithm(f[i++]);
     const issuerDer = bytesOf(der, expectTag(f[i++], TAG.sequence, 'issuer'));
     const isTime = (x: Tlv | undefined) => x?.tag === TAG.utcTime || x?.tag === TAG.generalizedTime;
     if (!isTime(f[i])) throw new PkiError('malformed-der', 'thisUpdate: missing');
@@ -301,16 +297,8 @@ export function parseCrl(der: Uint8Array, maxBytes = MAX_CRL_BYTES): ParsedCrl {
       }
     }
     let extensions: Extension[] = [];
-    if (f[i]?.tag === 0xa0) {
-      const [exts, more] = children(der, f[i++]);
-      if (more) throw new PkiError('malformed-der', 'trailing fields in crlExtensions');
-      extensions = readExtensions(der, exts);
-    }
+    if (f[i]?.tag === 0xa0) extensions = readExplicitExtensions(der, f[i++], 'crlExtensions');
     if (i !== f.length) throw new PkiError('malformed-der', 'unexpected fields in TBSCertList');
-    const signatureAlgorithm = bytesOf(der, expectTag(algT, TAG.sequence, 'signatureAlgorithm'));
-    if (Buffer.compare(signatureAlgorithm, innerAlg) !== 0)
-      throw new PkiError('malformed-der', 'signature algorithms inside and outside TBSCertList differ');
-    const sig = readBitString(contentOf(der, expectTag(sigT, TAG.bitString, 'signature')));
     const find = (id: string) => extensions.find((x) => x.oid === id)?.value;
     const numberExt = find(OID.crlNumber);
     const deltaExt = find(OID.deltaCrlIndicator);
@@ -319,7 +307,7 @@ export function parseCrl(der: Uint8Array, maxBytes = MAX_CRL_BYTES): ParsedCrl {
       der,
       tbs: bytesOf(der, tbsT),
       signatureAlgorithm,
-      signature: sig.bytes,
+      signature: signed.signature,
       number: numberExt && readCrlInteger(numberExt, 'cRLNumber'),
       deltaBase: deltaExt && readCrlInteger(deltaExt, 'deltaCRLIndicator'),
       thisUpdate,
