@@ -1,5 +1,4 @@
 import {
-  constants,
   createDecipheriv,
   createHash,
   createHmac,
@@ -8,7 +7,6 @@ import {
   getCiphers,
   type KeyObject,
   pbkdf2Sync,
-  type SignKeyObjectInput,
   sign,
   timingSafeEqual,
   X509Certificate,
@@ -32,7 +30,7 @@ import {
 } from '../pki/der.js';
 import { PkiError } from '../pki/index.js';
 import { KeyError } from './errors.js';
-import { HASH_BYTES, type Signer } from './signer.js';
+import { type Signer, signOptions } from './signer.js';
 import { specOf } from './spki.js';
 
 // PKCS#12 (RFC 7292) as OpenSSL writes it: an AuthenticatedSafe of SafeContents, each plain or
@@ -397,11 +395,7 @@ export function p12Signer(p12: Pick<Pkcs12Contents, 'privateKey'>, algorithm?: S
   if (!algorithmFitsKey(alg, spec))
     throw new KeyError('algorithm-mismatch', `${alg} does not fit the PKCS#12 key (${spec})`);
   const hash = hashOf(alg);
-  const options: SignKeyObjectInput = alg.startsWith('ECDSA')
-    ? { key, dsaEncoding: 'der' }
-    : alg.startsWith('RSA-PSS')
-      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash] }
-      : { key, padding: constants.RSA_PKCS1_PADDING };
+  const options = signOptions(key, alg);
   return Object.freeze({
     algorithm: alg,
     publicKey: Uint8Array.from(createPublicKey(key).export({ type: 'spki', format: 'der' })),

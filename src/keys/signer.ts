@@ -1,4 +1,5 @@
-import type { KeySpec, SignatureAlgorithm } from '../pki/algorithms.js';
+import { constants, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { hashOf, type KeySpec, type SignatureAlgorithm } from '../pki/algorithms.js';
 import { KeyError } from './errors.js';
 
 /** A private key that can sign, and the public key that verifies it. */
@@ -48,3 +49,14 @@ export function labelOf(ref: string, kind: KeyBackend['kind']): string {
 
 /** Bytes in each hash output; RSA-PSS uses it as the salt length. */
 export const HASH_BYTES = { sha256: 32, sha384: 48, sha512: 64 } as const;
+
+/**
+ * node:crypto's sign options for a key under an algorithm: DER ECDSA, RSA-PSS with a salt as long as
+ * the hash, or PKCS#1 v1.5. Built once per signer, since signing is on hot paths.
+ */
+export function signOptions(key: KeyObject, algorithm: SignatureAlgorithm): SignKeyObjectInput {
+  if (algorithm.startsWith('ECDSA')) return { key, dsaEncoding: 'der' };
+  if (algorithm.startsWith('RSA-PSS'))
+    return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hashOf(algorithm)] };
+  return { key, padding: constants.RSA_PKCS1_PADDING };
+}

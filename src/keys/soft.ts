@@ -1,5 +1,4 @@
 import {
-  constants,
   createCipheriv,
   createDecipheriv,
   createPrivateKey,
@@ -7,7 +6,6 @@ import {
   generateKeyPair,
   type KeyObject,
   randomBytes,
-  type SignKeyObjectInput,
   scrypt,
   sign,
 } from 'node:crypto';
@@ -26,10 +24,10 @@ import { KeyError } from './errors.js';
 import {
   checkLabel,
   type GeneratedKey,
-  HASH_BYTES,
   type KeyBackend,
   labelOf,
   type Signer,
+  signOptions,
 } from './signer.js';
 import { curveOf, specOf } from './spki.js';
 
@@ -281,11 +279,7 @@ function softSigner(
 ): Signer {
   const hash = hashOf(algorithm);
   // Built once: signing is on the CA's hot path.
-  const options: SignKeyObjectInput = algorithm.startsWith('ECDSA')
-    ? { key, dsaEncoding: 'der' }
-    : algorithm.startsWith('RSA-PSS')
-      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash] }
-      : { key, padding: constants.RSA_PKCS1_PADDING };
+  const options = signOptions(key, algorithm);
   return Object.freeze({
     algorithm,
     publicKey,
