@@ -159,7 +159,7 @@ export interface CrlContext {
 /** The revocation status of `cert` at `at`, from the CRLs in `ctx`. */
 export type CertificateStatus =
   | { status: 'good' }
-  | { status: 'revoked'; reason: string }
+  | { status: 'revoked'; reason: string; onHold: boolean }
   | { status: 'unknown'; reason: string };
 
 /** §6.3.3 for one certificate. */
@@ -219,6 +219,7 @@ export async function crlStatus(cert: PathCertificate, ctx: CrlContext): Promise
         return {
           status: 'revoked',
           reason: `revoked on ${entry.revokedAt.toISOString()}${entry.reason ? ` (${entry.reason})` : ''}`,
+          onHold: entry.reason === 'certificateHold',
         };
       mask |= interim;
     }

@@ -59,6 +59,8 @@ export type PathValidationCode =
   | 'policy-mapping'
   | 'unknown-critical-extension'
   | 'revoked'
+  /** Revoked with certificateHold: RFC 5280 treats it as revoked; a caller may call it indeterminate. */
+  | 'on-hold'
   | 'revocation-unknown';
 
 /** The outcome: never a bare boolean. */

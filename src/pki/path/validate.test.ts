@@ -182,7 +182,11 @@ describe('revocation', () => {
     const subCert = await issue(sub, root, { ca: true });
     const leafSerial = serial;
     const leaf = await issue(party('C=VN, CN=Leaf'), sub);
-    const crl = (issuer: Party, revoked: number[]) =>
+    const crl = (
+      issuer: Party,
+      revoked: number[],
+      reason: 'keyCompromise' | 'certificateHold' = 'keyCompromise',
+    ) =>
       buildCrl(
         {
           issuer: issuer.name,
@@ -195,7 +199,7 @@ describe('revocation', () => {
         revoked.map((s) => ({
           serial: Uint8Array.of(s),
           revokedAt: new Date(AT.getTime() - DAY),
-          reason: 'keyCompromise',
+          reason,
         })),
         signFunction(issuer.key, 'ECDSA-SHA256'),
       );
@@ -225,6 +229,12 @@ describe('revocation', () => {
       status: 'indeterminate',
       code: 'revocation-unknown',
     });
+    expect(
+      await validatePath({
+        ...input,
+        crls: [rootCrl, await h.crl(h.sub, [h.leafSerial], 'certificateHold')],
+      }),
+    ).toMatchObject({ status: 'invalid', code: 'on-hold' });
     // A CRL signed by another key with the issuer's name does not count.
     const impostor = { name: h.sub.name, key: makeKey() };
     expect(await validatePath({ ...input, crls: [rootCrl, await h.crl(impostor, [])] })).toMatchObject({

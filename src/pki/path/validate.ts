@@ -198,6 +198,8 @@ class Validation {
       };
       const status = await crlStatus(cert, ctx);
       const who = i === chain.length - 1 ? 'the certificate' : `CA certificate ${chain.length - 1 - i}`;
+      if (status.status === 'revoked' && status.onHold)
+        throw new PathFailure('on-hold', `${who} is on hold (suspended): ${status.reason}`);
       if (status.status === 'revoked')
         throw new PathFailure('revoked', `${who} is revoked: ${status.reason}`);
       if (status.status === 'unknown')
