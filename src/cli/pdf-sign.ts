@@ -355,7 +355,7 @@ export async function sign(args: string[], io: Io): Promise<number> {
     bytes = extended.pdf.length;
     problems = extended.problems;
   }
-  writeAtomically(values.out, parts);
+  await writeAtomically(values.out, parts);
   warnIncomplete(io, level, problems);
   const algorithm: SignatureAlgorithm = key.signer.algorithm;
   if (values.json) printJson(io, { out: values.out, level, algorithm, bytes, problems });
@@ -406,7 +406,7 @@ export async function extend(args: string[], io: Io): Promise<number> {
     if (e instanceof PdfError && e.code === 'bad-input') throw new UsageError(e.message);
     throw e;
   }
-  writeAtomically(values.out, [result.pdf]);
+  await writeAtomically(values.out, [result.pdf]);
   warnIncomplete(io, level, result.problems);
   if (values.json)
     printJson(io, { out: values.out, level, bytes: result.pdf.length, problems: result.problems });
