@@ -18,6 +18,8 @@ export const CERT_HELP = `kyso cert COMMAND
   show SERIAL [--out FILE] [--der]
   list [--status active|hold|revoked|expired] [--profile NAME] [--q TEXT] [--org TEXT] [--limit N]
   bulk --dir DIR --profile NAME --out-dir DIR [--days N]   one certificate per DIR/*.csr (its own subject)
+  verify CERT --ca ROOTS.pem [--untrusted FILE]... [--crl FILE]... [--at TIME] [--policy OID]... [--json]
+      RFC 5280 path validation, no data directory needed (kyso cert verify --help); exit 0/1/2 valid/invalid/indeterminate
 Profiles: individual, organization, device, tsa, ocsp, subca. SERIAL is hex as \`openssl x509 -serial\` prints it.`;
 
 const OUTPUT = { out: { type: 'string' }, der: { type: 'boolean' } } as const;
@@ -37,6 +39,7 @@ export async function certCommand(args: string[], io: Io): Promise<number> {
       show,
       list,
       bulk,
+      verify: async (a, o) => (await import('./cert-verify.js')).certVerify(a, o),
     },
     args,
     io,

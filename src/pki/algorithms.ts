@@ -150,7 +150,7 @@ const HASH_BY_OID: Record<string, string> = Object.fromEntries(
 );
 const HASH_BYTES: Record<string, number> = { sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
 
-const SIMPLE_ALGORITHMS: Record<string, { kind: 'ecdsa' | 'rsa-pkcs1'; hash: string }> = {
+const SIMPLE_ALGORITHMS: Record<string, { kind: 'ecdsa' | 'rsa-pkcs1' | 'dsa'; hash: string }> = {
   [OID.ecdsaWithSha224]: { kind: 'ecdsa', hash: 'sha224' },
   [OID.ecdsaWithSha256]: { kind: 'ecdsa', hash: 'sha256' },
   [OID.ecdsaWithSha384]: { kind: 'ecdsa', hash: 'sha384' },
@@ -159,7 +159,22 @@ const SIMPLE_ALGORITHMS: Record<string, { kind: 'ecdsa' | 'rsa-pkcs1'; hash: str
   [OID.sha256WithRsa]: { kind: 'rsa-pkcs1', hash: 'sha256' },
   [OID.sha384WithRsa]: { kind: 'rsa-pkcs1', hash: 'sha384' },
   [OID.sha512WithRsa]: { kind: 'rsa-pkcs1', hash: 'sha512' },
+  [OID.dsaWithSha224]: { kind: 'dsa', hash: 'sha224' },
+  [OID.dsaWithSha256]: { kind: 'dsa', hash: 'sha256' },
 };
+
+// SHA-1 signatures, checked only when the caller accepts them (old certificates, test suites).
+const SHA1_ALGORITHMS: Record<string, { kind: 'ecdsa' | 'rsa-pkcs1' | 'dsa'; hash: string }> = {
+  [OID.sha1WithRsa]: { kind: 'rsa-pkcs1', hash: 'sha1' },
+  [OID.ecdsaWithSha1]: { kind: 'ecdsa', hash: 'sha1' },
+  [OID.dsaWithSha1]: { kind: 'dsa', hash: 'sha1' },
+};
+
+/** What a signature check accepts beyond the default. */
+export interface SignatureCheckOptions {
+  /** Accept SHA-1 based signatures. */
+  allowSha1?: boolean;
+}
 
 const hashAlgorithmIdentifier = (hash: HashName) => sequence(oid(HASH_OIDS[hash]), DER_NULL);
 
@@ -192,7 +207,7 @@ export function signatureAlgorithmIdentifier(alg: SignatureAlgorithm): Uint8Arra
 }
 
 interface VerifyParams {
-  kind: 'ecdsa' | 'rsa-pkcs1' | 'rsa-pss';
+  kind: 'ecdsa' | 'rsa-pkcs1' | 'rsa-pss' | 'dsa';
   hash: string;
   saltLength?: number;
 }
@@ -212,7 +227,7 @@ function readHashAlgorithm(buf: Uint8Array, t: Tlv): string {
 }
 
 /** Interprets a signature AlgorithmIdentifier, including RSASSA-PSS parameters. */
-function readSignatureAlgorithm(der: Uint8Array): VerifyParams {
+function readSignatureAlgorithm(der: Uint8Array, options: SignatureCheckOptions = {}): VerifyParams {
   return withCode('unsupported-algorithm', 'signature algorithm', () => {
     const [id, params, extra] = children(
       der,
@@ -220,7 +235,8 @@ function readSignatureAlgorithm(der: Uint8Array): VerifyParams {
     );
     const algorithm = readOid(contentOf(der, expectTag(id, TAG.oid, 'algorithm')));
     if (extra) unsupported('unexpected fields in AlgorithmIdentifier');
-    const simple = SIMPLE_ALGORITHMS[algorithm];
+    const simple =
+      SIMPLE_ALGORITHMS[algorithm] ?? (options.allowSha1 ? SHA1_ALGORITHMS[algorithm] : undefined);
     if (simple) {
       if (params && !(simple.kind === 'rsa-pkcs1' && params.tag === TAG.null && params.end === params.body))
         unsupported(`unexpected parameters for ${algorithm}`);
@@ -306,11 +322,17 @@ function publicKeyObject(spki: Uint8Array): KeyObject {
 }
 
 /** What node:crypto needs to check one signature, or undefined when the key cannot match the algorithm. */
-function verification(algorithmIdentifier: Uint8Array, spki: Uint8Array) {
-  const alg = readSignatureAlgorithm(algorithmIdentifier);
+function verification(algorithmIdentifier: Uint8Array, spki: Uint8Array, accept?: SignatureCheckOptions) {
+  const alg = readSignatureAlgorithm(algorithmIdentifier, accept);
   const key = publicKeyObject(spki);
   const type = key.asymmetricKeyType;
-  if (alg.kind === 'ecdsa' ? type !== 'ec' : type !== 'rsa' && type !== 'rsa-pss') return undefined;
+  const fits =
+    alg.kind === 'ecdsa'
+      ? type === 'ec'
+      : alg.kind === 'dsa'
+        ? type === 'dsa'
+        : type === 'rsa' || type === 'rsa-pss';
+  if (!fits) return undefined;
   const options =
     alg.kind === 'rsa-pss'
       ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength }
@@ -324,8 +346,9 @@ export function verifySignature(
   spki: Uint8Array,
   data: Uint8Array,
   signature: Uint8Array,
+  options?: SignatureCheckOptions,
 ): boolean {
-  const v = verification(algorithmIdentifier, spki);
+  const v = verification(algorithmIdentifier, spki, options);
   if (!v) return false;
   try {
     return cryptoVerify(v.hash, data, v.options, signature);

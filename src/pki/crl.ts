@@ -251,7 +251,8 @@ export interface ParsedCrl {
   issuerDer: Uint8Array;
   authorityKeyId?: Uint8Array;
   extensions: Extension[];
-  entries: { serialHex: string; revokedAt: Date; reason?: RevocationReason }[];
+  /** Revoked certificates; `extensions` only when the entry has any (e.g. certificateIssuer). */
+  entries: { serialHex: string; revokedAt: Date; reason?: RevocationReason; extensions?: Extension[] }[];
 }
 
 const MAX_CRL_BYTES = 512 * 1024 * 1024;
@@ -284,7 +285,8 @@ export function parseCrl(der: Uint8Array, maxBytes = MAX_CRL_BYTES): ParsedCrl {
           revokedAt: readTime(der, dateT),
         };
         if (extsT) {
-          const reason = readExtensions(der, extsT).find((x) => x.oid === OID.crlReason)?.value;
+          entry.extensions = readExtensions(der, extsT);
+          const reason = entry.extensions.find((x) => x.oid === OID.crlReason)?.value;
           if (reason) {
             const code = readSmallInt(
               contentOf(reason, expectTag(decodeDer(reason, 8), TAG.enumerated, 'reasonCode')),

@@ -67,6 +67,13 @@ export {
   type SingleResponseInput,
 } from './ocsp.js';
 export { OID } from './oids.js';
+export {
+  type PathValidationCode,
+  type PathValidationInput,
+  type PathValidationResult,
+  type PathValidationStatus,
+  validatePath,
+} from './path/index.js';
 export { fromPem, toPem } from './pem.js';
 export { parseRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from './revocation.js';
 export {

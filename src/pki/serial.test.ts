@@ -17,6 +17,10 @@ describe('serials', () => {
   it('prints uppercase hex without sign padding', () => {
     expect(serialToHex(Uint8Array.of(0x00, 0x8f, 0x0a))).toBe('8F0A');
     expect(serialToHex(Uint8Array.of(0x01, 0x00))).toBe('0100');
+    // Negative serials as `openssl x509 -serial` prints them, apart from the positive ones.
+    expect(serialToHex(Uint8Array.of(0xff))).toBe('-01');
+    expect(serialToHex(Uint8Array.of(0x00, 0xff))).toBe('FF');
+    expect(serialToHex(Uint8Array.of(0xff, 0x00))).toBe('-0100');
   });
 
   it('parses hex forms to positive minimal INTEGER contents', () => {

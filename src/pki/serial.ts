@@ -6,6 +6,14 @@ export const MAX_SERIAL_BYTES = 20;
 
 /** Uppercase hex, two digits per byte, without sign padding, as `openssl x509 -serial` prints it. */
 export function serialToHex(serial: Uint8Array): string {
+  // A negative serial (foreign certificates have them) prints as OpenSSL does, "-01" for -1, so it never
+  // collides with the positive serial of the same bytes.
+  if (serial.length > 0 && serial[0] & 0x80) {
+    let v = 0n;
+    for (const b of serial) v = (v << 8n) | BigInt(b);
+    const hex = ((1n << BigInt(8 * serial.length)) - v).toString(16).toUpperCase();
+    return `-${hex.length % 2 ? `0${hex}` : hex}`;
+  }
   let i = 0;
   while (i < serial.length - 1 && serial[i] === 0) i++;
   return Buffer.from(serial.buffer, serial.byteOffset + i, serial.length - i)
