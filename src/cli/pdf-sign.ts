@@ -21,6 +21,7 @@ import {
 } from '../pdf/index.js';
 import { defaultSignatureAlgorithm, keySpecOf, type SignatureAlgorithm } from '../pki/index.js';
 import { parseArgs, timeoutOption } from './args.js';
+import { httpIssuerFetcher } from './ca-issuers.js';
 import { UsageError } from './errors.js';
 import { stampFont } from './fonts.js';
 import { certificateFile, httpUrl, readInput } from './ocsp.js';
@@ -28,6 +29,7 @@ import { type Io, printJson } from './output.js';
 import { inOrder, isStructureError, type PdfFile, readPdfFile, writeAtomically } from './pdf-file.js';
 import { EXTEND_USAGE, PDF_HELP, SIGN_USAGE } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
+import { checkSigningCertificate } from './signing-certificate.js';
 import { requestTimeStamp } from './ts.js';
 
 // `kyso pdf sign` and `kyso pdf extend`: the key, the level, the appearance, and the signed file written.
@@ -310,12 +312,22 @@ export async function sign(args: string[], io: Io): Promise<number> {
       ? { bytes: input, sparse: false, chunks: () => [readPdf()] }
       : readPdfFile(positionals[0], { sparse: leanLevel });
   const key = await signingKey(values, padding);
+  const source = httpRevocationSource({ timeoutMs });
   let revision: Uint8Array;
+  let chain: Uint8Array[];
   try {
+    // Before anything is signed or written: a certificate that makes an invalid signature is refused.
+    const checked = await checkSigningCertificate(key.certificate, key.chain, {
+      at: signingTime,
+      source,
+      fetchIssuers: httpIssuerFetcher({ timeoutMs }),
+    });
+    for (const w of checked.warnings) io.err(`kyso: warning: ${w}\n`);
+    chain = checked.chain;
     const options: SignPdfOptions = {
       signer: key.signer,
       certificate: key.certificate,
-      chain: key.chain,
+      chain,
       timestamp: tsa ? tsaCallback(tsa, timeoutMs) : undefined,
       fieldName: values.field,
       page,
@@ -347,15 +359,15 @@ export async function sign(args: string[], io: Io): Promise<number> {
   if ((level === 'B-LT' || level === 'B-LTA') && tsa) {
     const extended = await extendPdf(Buffer.concat([file.bytes, revision]), {
       level,
-      source: httpRevocationSource({ timeoutMs }),
-      certificates: key.chain,
+      source,
+      certificates: chain,
       stamp: documentTsaCallback(tsa, timeoutMs),
     });
     parts = [extended.pdf];
     bytes = extended.pdf.length;
     problems = extended.problems;
   }
-  writeAtomically(values.out, parts);
+  await writeAtomically(values.out, parts);
   warnIncomplete(io, level, problems);
   const algorithm: SignatureAlgorithm = key.signer.algorithm;
   if (values.json) printJson(io, { out: values.out, level, algorithm, bytes, problems });
@@ -406,7 +418,7 @@ export async function extend(args: string[], io: Io): Promise<number> {
     if (e instanceof PdfError && e.code === 'bad-input') throw new UsageError(e.message);
     throw e;
   }
-  writeAtomically(values.out, [result.pdf]);
+  await writeAtomically(values.out, [result.pdf]);
   warnIncomplete(io, level, result.problems);
   if (values.json)
     printJson(io, { out: values.out, level, bytes: result.pdf.length, problems: result.problems });

@@ -61,7 +61,7 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
   const report = await verifyPdf(pdf, { trustAnchors: anchors, certificates: anchors, revocation });
   if (values.report !== undefined && fonts) {
     const sha256 = createHash('sha256').update(pdf).digest('hex');
-    writeReport(values.report, report, { file, sha256, lang, fonts, checkedAt: new Date() });
+    await writeReport(values.report, report, { file, sha256, lang, fonts, checkedAt: new Date() });
   }
   if (values.json) printJson(io, report);
   else io.out(renderReport(file, report, lang));
@@ -69,7 +69,11 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** Writes the PDF report; a font the renderer cannot use is the caller's mistake, so a usage error. */
-function writeReport(out: string, report: VerificationReport, options: ReportPdfOptions): void {
+async function writeReport(
+  out: string,
+  report: VerificationReport,
+  options: ReportPdfOptions,
+): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = renderReportPdf(report, options);
@@ -77,5 +81,5 @@ function writeReport(out: string, report: VerificationReport, options: ReportPdf
     if (e instanceof PdfError) throw new UsageError(`--report: ${e.message}`);
     throw e;
   }
-  writeAtomically(out, [bytes]);
+  await writeAtomically(out, [bytes]);
 }

@@ -145,6 +145,7 @@ const LABELS = {
     signer: 'Người ký',
     unit: 'Đơn vị quản lý',
     issuer: 'Tổ chức cấp',
+    serial: 'Số hiệu chứng thư số',
     time: 'Thời điểm ký',
     proven: 'theo dấu thời gian',
     claimed: 'do người ký khai báo, chưa được chứng minh',
@@ -173,6 +174,7 @@ const LABELS = {
       cms: (kind: string) => `theo ${kind} nhúng trong chữ ký`,
       online: (kind: string) => `theo ${kind} trực tuyến`,
     },
+    producedAt: 'lập lúc',
     from: 'từ',
     to: 'đến',
     coverage: 'Phạm vi ký',
@@ -207,6 +209,7 @@ const LABELS = {
     signer: 'Signer',
     unit: 'Managing unit',
     issuer: 'Issuer',
+    serial: 'Certificate serial number',
     time: 'Signing time',
     proven: 'from the time-stamp',
     claimed: "the signer's claim, not proven",
@@ -235,6 +238,7 @@ const LABELS = {
       cms: (kind: string) => `from the ${kind} embedded in the signature`,
       online: (kind: string) => `from the ${kind} online`,
     },
+    producedAt: 'produced at',
     from: 'from',
     to: 'to',
     coverage: 'Coverage',
@@ -308,13 +312,17 @@ export interface ReportContent {
   overall: { label: string; verdict: Verdict; value: string; reasons: string[]; error?: string };
 }
 
-/** The revocation row: the path's status and where the signer's own status came from. */
+/**
+ * The revocation row: the path's status, where the signer's own status came from and when that answer
+ * was produced (its thisUpdate) — an embedded answer may be years old.
+ */
 function revocationText(r: RevocationReport, lang: Lang): string {
   const L = LABELS[lang];
   const status = L.revocationStatus[r.status];
   const leaf = r.certificates?.[0];
   if (!r.source || !leaf?.kind) return status;
-  return `${status} (${L.revocationSource[r.source](leaf.kind.toUpperCase())})`;
+  const when = leaf.thisUpdate ? `, ${L.producedAt} ${vietnamTime(leaf.thisUpdate)}` : '';
+  return `${status} (${L.revocationSource[r.source](leaf.kind.toUpperCase())}${when})`;
 }
 
 function signatureBlock(sig: SignatureReport, index: number, lang: Lang): SignatureBlock {
@@ -324,13 +332,15 @@ function signatureBlock(sig: SignatureReport, index: number, lang: Lang): Signat
   const row = (label: string, value: string, verdict?: Verdict) =>
     rows.push(verdict ? { label, value, verdict } : { label, value });
   const list = (label: string, items: string[]) => items.length && rows.push({ label, items });
-  const cert = sig.kind === 'signature' ? sig.signer : sig.timestamp?.tsa;
+  // The certificate the CMS names, even when its signature or the document's digest failed.
+  const cert = sig.kind === 'signature' ? sig.signer : (sig.timestamp?.tsa ?? sig.signer);
   if (cert) {
     const cn = attributes(cert, 'CN').join(', ');
     row(sig.kind === 'signature' ? L.signer : L.tsa, cn || cert.subject);
     const unit = [...attributes(cert, 'OU'), ...attributes(cert, 'O')].join(', ');
     if (unit) row(L.unit, unit);
     row(L.issuer, cert.issuer);
+    row(L.serial, cert.serialHex.toUpperCase());
   }
   if (sig.signingTime) row(L.time, `${vietnamTime(sig.signingTime)} (${L.proven})`);
   else if (sig.claimedSigningTime) row(L.time, `${vietnamTime(sig.claimedSigningTime)} (${L.claimed})`);

@@ -46,9 +46,9 @@ export interface CertificateRevocation {
 }
 
 /**
- * The status of a path: revoked (before the time that matters, or with no proof of time), on hold,
- * unknown for some certificate, or good for all — a certificate revoked after a proven signing time
- * counts as good, with revokedAfter set.
+ * The status of a path: revoked (before the time that matters, or with no proof of time), on hold
+ * (whenever the hold began), unknown for some certificate, or good for all — a certificate revoked
+ * after a proven signing time counts as good, with revokedAfter set.
  */
 export interface PathRevocation {
   status: 'good' | 'revoked' | 'on-hold' | 'unknown';
@@ -237,9 +237,8 @@ export async function checkPathRevocation(
       });
     else results.push(await certificateStatus(certs[i], certs[i + 1], ctx));
   }
-  const revokedAfter = results.filter(
-    (c) => (c.status === 'revoked' || c.status === 'on-hold') && revokedAfterProof(c, ctx),
-  );
+  // A hold is not final: it may be lifted or become a revocation, so it never counts as "after".
+  const revokedAfter = results.filter((c) => c.status === 'revoked' && revokedAfterProof(c, ctx));
   const rest = results.filter((c) => !revokedAfter.includes(c));
   const status = rest.some((c) => c.status === 'revoked')
     ? 'revoked'

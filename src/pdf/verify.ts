@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   CMS_OID,
+  findSignerCertificate,
   type HashName,
   type ParsedSignedData,
   type ParsedSigner,
@@ -288,6 +289,9 @@ function checkCms(
     return;
   }
   const [signer] = sd.signers;
+  // Who the CMS says signed, shown even when what follows fails: a tampered file still names its signer.
+  const named = findSignerCertificate(signer, [...sd.certificates, ...(options.certificates ?? [])]);
+  if (named) report.signer = summary(named);
   report.digestAlgorithm = signer.digestAlgorithm;
   if (!KNOWN_HASHES.has(signer.digestAlgorithm)) {
     f.add('unsupported-digest-algorithm', `digest algorithm ${signer.digestAlgorithm} is not accepted`);
@@ -443,6 +447,9 @@ function checkDocumentTimeStamp(
     return;
   }
   report.digestAlgorithm = info.hashAlgorithm;
+  const token = parseSignedData(der);
+  const named = token.signers.length === 1 && findSignerCertificate(token.signers[0], token.certificates);
+  if (named) report.signer = summary(named);
   if (!KNOWN_HASHES.has(info.hashAlgorithm)) {
     f.add('unsupported-digest-algorithm', `time-stamp hash ${info.hashAlgorithm} is not accepted`);
     return;

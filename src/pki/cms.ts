@@ -459,7 +459,7 @@ export interface SignerVerificationOptions {
 }
 
 /** The certificate a signer names, among the embedded ones and those given. */
-function findSignerCertificate(
+export function findSignerCertificate(
   signer: ParsedSigner,
   candidates: Uint8Array[],
 ): ParsedCertificate | undefined {

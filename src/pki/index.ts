@@ -26,6 +26,7 @@ export {
   buildSignedData,
   CMS_OID,
   type CmsAttribute,
+  findSignerCertificate,
   type ParsedSignedData,
   type ParsedSigner,
   parseSignedData,

@@ -9,9 +9,12 @@ import {
   extendPdf,
   PdfDocument,
   type PdfSigner,
+  phrase,
   prepareSignature,
   type RevocationSource,
   readAllDss,
+  renderReport,
+  reportContent,
   signPdf,
   verifyPdf,
   vriKey,
@@ -284,6 +287,31 @@ describeWith(toolMissing('openssl', 'qpdf', 'pdfsig'), 'PAdES B-LT and B-LTA aga
     expect(s.verdict).toBe('valid');
     expect(s.warnings).toContain('revoked-after-signing');
     expect(s.revocation.certificates?.[0]).toMatchObject({ status: 'revoked', source: 'online' });
+  });
+
+  test('a certificate put on hold after the B-T signing time is indeterminate, and every report says on hold', async () => {
+    const held = await issueSigner('Vũ Tạm Dừng');
+    const signed = await signBT(held);
+    await new Promise((r) => setTimeout(r, 1100));
+    await server.authority.hold(held.serial, { actor: 'test' });
+    const report = await online(signed);
+    const [s] = report.signatures;
+    expect(s.verdict).toBe('indeterminate');
+    expect(s.reasons).toEqual(['certificate-on-hold']);
+    expect(s.warnings).not.toContain('revoked-after-signing');
+    expect(s.revocation).toMatchObject({ status: 'on-hold', source: 'online' });
+    expect(s.details.join('\n')).toMatch(/was put on hold at/);
+    // Text (and the PDF report, which lays out the same rows) and JSON agree.
+    const text = renderReport('held.pdf', report, 'en');
+    expect(text).toContain('Revocation status: on hold (from the OCSP online');
+    expect(text).not.toContain('not revoked');
+    expect(text).not.toContain(phrase('revoked-after-signing', 'en'));
+    const rows = reportContent('held.pdf', report, 'vi').signatures[0].rows;
+    expect(rows).toContainEqual({
+      label: 'Tình trạng thu hồi',
+      value: expect.stringMatching(/^đang bị tạm dừng \(/),
+    });
+    expect(JSON.parse(JSON.stringify(report)).signatures[0].revocation.status).toBe('on-hold');
   });
 
   test('B-LT from CRLs when there is no OCSP answer: valid offline, each CRL verified by openssl', async () => {

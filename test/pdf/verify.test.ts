@@ -8,12 +8,14 @@ import {
   PdfDocument,
   PdfStream,
   prepareSignature,
+  renderReport,
+  reportContent,
   signPdf,
   timeStampPdf,
   type VerificationReport,
   verifyPdf,
 } from '../../src/pdf/index.js';
-import { buildSignedData, CMS_OID, signingCertificateV2 } from '../../src/pki/index.js';
+import { buildSignedData, CMS_OID, parseCertificate, signingCertificateV2 } from '../../src/pki/index.js';
 import { describeWith, tempDir, toolMissing } from '../support/env.js';
 import { minimalPdf, qpdf, variants } from './fixtures.js';
 import { makeKey, makePki, rawSign, signerOf, type TestKey, type TestPki } from './pki.js';
@@ -243,6 +245,33 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
       });
       const ps = pdfsig(tmp.dir, replaceLast(signed, 'Trang 1', 'Trang 7'), 'tampered');
       expect(ps.signatures[0].validation).not.toBe('Signature is Valid.');
+      // The report still says who the CMS names as signer: signer, issuer, serial and validity rows.
+      const serial = parseCertificate(cert).serialHex.toUpperCase();
+      for (const [lang, rows] of [
+        [
+          'vi',
+          [
+            'Người ký: Nguyễn Văn An',
+            'Tổ chức cấp: ',
+            `Số hiệu chứng thư số: ${serial}`,
+            'Thời hạn chứng thư số: từ ',
+          ],
+        ],
+        [
+          'en',
+          [
+            'Signer: Nguyễn Văn An',
+            'Issuer: ',
+            `Certificate serial number: ${serial}`,
+            'Certificate validity: from ',
+          ],
+        ],
+      ] as const) {
+        const text = renderReport('tampered.pdf', content, lang);
+        for (const row of rows) expect(text).toContain(`\n  ${row}`);
+      }
+      const rows = reportContent('tampered.pdf', content, 'en').signatures[0].rows.map((r) => r.label);
+      expect(rows).toEqual(expect.arrayContaining(['Signer', 'Issuer', 'Certificate serial number']));
     });
 
     it('ByteRanges that do not cover what they claim', async () => {
