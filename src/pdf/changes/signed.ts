@@ -59,7 +59,7 @@ export const undefinedObjectsRule: SignedRevisionRule = {
 export const trailingDataRule: SignedRevisionRule = {
   name: 'trailing-data',
   changes(facts) {
-    const tail = trailingData(facts.revisions);
+    const tail = trailingData(facts.revisions.latest);
     if (!tail) return [];
     return [
       {
@@ -75,9 +75,8 @@ export const trailingDataRule: SignedRevisionRule = {
 export const SIGNED_REVISION_RULES: readonly SignedRevisionRule[] = [undefinedObjectsRule, trailingDataRule];
 
 /** Where the bytes after the last revision start and how many they are, when they are not white space. */
-export function trailingData(revisions: Revisions): { offset: number; length: number } | undefined {
-  const { bytes } = revisions.latest;
-  const offset = revisions.list.reduce((end, r) => Math.max(end, r.end), 0);
+export function trailingData(doc: PdfDocument): { offset: number; length: number } | undefined {
+  const { bytes, end: offset } = doc;
   for (let i = offset; i < bytes.length; i++)
     if (!isWhitespace(bytes[i])) return { offset, length: bytes.length - offset };
   return undefined;
@@ -127,7 +126,7 @@ const FIELD_NAME = /\/T\s*(?=[(<])/;
  * field is not there. So a file cut inside its last update lists that update's signature, never drops it.
  */
 export function signaturesAfterLastRevision(revisions: Revisions): string[] {
-  const tail = trailingData(revisions);
+  const tail = trailingData(revisions.latest);
   if (!tail) return [];
   const { bytes } = revisions.latest;
   const text = latin1(bytes, tail.offset, bytes.length);
