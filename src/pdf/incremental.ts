@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { PdfError } from './errors.js';
+import { isWhitespace } from './lexer.js';
 import {
   ByteWriter,
   dict,
@@ -73,6 +74,13 @@ export class IncrementalUpdate {
   /** Appends the revision; the original bytes come first, unchanged. */
   write(): WrittenUpdate {
     const original = this.doc.bytes;
+    // What follows the last revision would end up inside the new one, for a repairing reader to read.
+    for (let i = this.doc.end; i < original.length; i++)
+      if (!isWhitespace(original[i]))
+        throw new PdfError(
+          'bad-structure',
+          `the file has ${original.length - this.doc.end} bytes after its last revision that are not a revision: it is damaged or cut short`,
+        );
     const out = new ByteWriter();
     const last = original[original.length - 1];
     if (last !== 0x0a && last !== 0x0d) out.text('\n');

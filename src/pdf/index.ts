@@ -7,7 +7,15 @@ export {
 } from './anchor.js';
 export type { AppearanceRect, SignatureAppearance } from './appearance.js';
 export { buildChain, type ChainResult } from './chain.js';
-export type { Change, ChangeAnalysis, ChangeKind, JudgedChange } from './changes.js';
+export type {
+  Change,
+  ChangeAnalysis,
+  ChangeKind,
+  DocMdpLevel,
+  FieldLock,
+  JudgedChange,
+  LockFields,
+} from './changes/index.js';
 export {
   addDss,
   type DssAddition,
@@ -25,7 +33,6 @@ export {
   extendPdf,
   type LtvLevel,
 } from './ltv.js';
-export type { DocMdpLevel, FieldLock, LockFields } from './mdp.js';
 export {
   dict,
   name,

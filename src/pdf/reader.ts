@@ -13,7 +13,7 @@ import {
 } from './objects.js';
 import { type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
 import { parsePdfDate, textOf } from './text.js';
-import { readXrefChain, type XrefEntry, type XrefSection } from './xref.js';
+import { readXrefChain, type XrefEntry, type XrefLimits, type XrefSection } from './xref.js';
 
 // A lazy reader: it reads the cross-reference chain and then only the objects it is asked for, so a
 // 50 MB file costs the objects that signing and verification need, not the whole document.
@@ -119,6 +119,8 @@ export class PdfDocument {
   readonly trailer: PdfDict;
   readonly version: string;
   readonly startxref: number;
+  /** Where the last revision read ends: after its `%%EOF` and end of line. */
+  readonly end: number;
   private readonly entries = new Map<number, XrefEntry>();
   private readonly cache = new Map<number, PdfValue>();
   private readonly locations = new Map<number, { start: number; end: number }>();
@@ -139,13 +141,15 @@ export class PdfDocument {
     const header = HEADER.exec(latin1(bytes, 0, Math.min(16, bytes.length)));
     if (!header) throw new PdfError('syntax', 'not a PDF: no %PDF- header at the start');
     this.version = header[1];
-    this.startxref = findStartxref(bytes);
-    this.sections = readXrefChain(bytes, this.startxref, {
+    const chain = readLastChain(bytes, {
       maxEntries: this.options.maxXrefEntries,
       maxSections: this.options.maxSections,
       maxDepth: this.options.maxDepth,
       maxStreamBytes: this.options.maxStreamBytes,
     });
+    this.startxref = chain.startxref;
+    this.sections = chain.sections;
+    this.end = chain.end;
     for (const s of this.sections)
       for (const [num, e] of s.entries) if (!this.entries.has(num)) this.entries.set(num, e);
     this.trailer = this.sections[0].trailer;
@@ -522,14 +526,54 @@ interface Inherited {
   rotate?: PdfValue;
 }
 
-/** The offset after the last startxref, which must be followed by %%EOF. */
-function findStartxref(bytes: Uint8Array): number {
+/** Earlier `startxref` offsets tried when the last one cannot be read. */
+const MAX_FALLBACKS = 4;
+/** Errors of a damaged or cut last update, after which an earlier revision may still be read. */
+const DAMAGED = new Set(['bad-xref', 'syntax', 'bad-object', 'bad-stream', 'cycle']);
+
+/**
+ * The cross-reference chain from the last `startxref N %%EOF` that can be read. A file cut short, or
+ * whose last update has a damaged trailer or startxref, keeps its earlier revisions: the bytes after
+ * them are then not a revision, which the verifier never lets pass (changes/signed.ts).
+ */
+function readLastChain(
+  bytes: Uint8Array,
+  limits: XrefLimits,
+): { startxref: number; sections: XrefSection[]; end: number } {
+  let first: unknown;
+  let tries = 0;
+  for (const { startxref, end } of startxrefs(bytes)) {
+    try {
+      return { startxref, sections: readXrefChain(bytes, startxref, limits), end };
+    } catch (e) {
+      first ??= e;
+      if (!(e instanceof PdfError) || !DAMAGED.has(e.code) || ++tries > MAX_FALLBACKS) throw first;
+    }
+  }
+  throw (
+    first ??
+    new PdfError(
+      'bad-xref',
+      'no startxref followed by an offset and %%EOF: the file is truncated or not a PDF',
+    )
+  );
+}
+
+/** Each `startxref N %%EOF` in the file, last first: N, and where its line ends. */
+function* startxrefs(bytes: Uint8Array): Generator<{ startxref: number; end: number }> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const at = buf.lastIndexOf('startxref');
-  if (at < 0) throw new PdfError('bad-xref', 'no startxref: the file is truncated or not a PDF');
-  const m = /^startxref\s+(\d{1,15})\s+%%EOF/.exec(buf.subarray(at, at + 64).toString('latin1'));
-  if (!m) throw new PdfError('bad-xref', 'startxref is not followed by an offset and %%EOF');
-  return Number(m[1]);
+  for (
+    let at = buf.lastIndexOf('startxref');
+    at >= 0;
+    at = at > 0 ? buf.lastIndexOf('startxref', at - 1) : -1
+  ) {
+    const m = /^startxref\s+(\d{1,15})\s+%%EOF/.exec(buf.subarray(at, at + 64).toString('latin1'));
+    if (!m) continue;
+    let end = at + m[0].length;
+    if (bytes[end] === 0x0d) end++;
+    if (bytes[end] === 0x0a) end++;
+    yield { startxref: Number(m[1]), end };
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ChangeKind } from './changes.js';
+import type { ChangeKind } from './changes/index.js';
 import type {
   CertificateSummary,
   RevocationReport,
@@ -126,6 +126,10 @@ const REASONS: Record<string, { vi: string; en: string }> = {
     en: 'CMS has no signingCertificateV2',
   },
   'not-pades-sub-filter': { vi: 'không phải chữ ký PAdES', en: 'not a PAdES SubFilter' },
+  'references-undefined-objects': {
+    vi: 'phiên bản đã ký tham chiếu tới đối tượng không được định nghĩa (một bản cập nhật sau có thể điền vào)',
+    en: 'the signed revision names objects it does not define (a later update could fill them in)',
+  },
   'claimed-time-outside-certificate-validity': {
     vi: 'thời điểm khai báo nằm ngoài thời hạn chứng thư số',
     en: 'claimed time outside the certificate validity',

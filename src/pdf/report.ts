@@ -1,6 +1,5 @@
 import { type DistinguishedName, formatName, type ParsedCertificate } from '../pki/index.js';
-import type { JudgedChange } from './changes.js';
-import type { DocMdpLevel, FieldLock } from './mdp.js';
+import type { DocMdpLevel, FieldLock, JudgedChange } from './changes/index.js';
 import type { ReadOptions } from './reader.js';
 import type { CertificateRevocation, RevocationEvidence, RevocationSource } from './revocation.js';
 import type { ByteRange } from './sign.js';
@@ -74,7 +73,8 @@ export type Warning =
   | 'not-pades-sub-filter'
   | 'claimed-time-outside-certificate-validity'
   | 'timestamp-revocation-unknown'
-  | 'revoked-after-signing';
+  | 'revoked-after-signing'
+  | 'references-undefined-objects';
 
 /** A certificate as the report shows it (TT 15/2025: issuer, signer, managing unit, validity period). */
 export interface CertificateSummary {

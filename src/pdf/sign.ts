@@ -8,9 +8,9 @@ import {
   type SignatureAlgorithm,
 } from '../pki/index.js';
 import { addAppearance, appearancePage, type SignatureAppearance } from './appearance.js';
+import { type DocMdpLevel, declareTransforms, type LockFields } from './changes/index.js';
 import { PdfError } from './errors.js';
 import { IncrementalUpdate, RawObject } from './incremental.js';
-import { type DocMdpLevel, declareTransforms, type LockFields } from './mdp.js';
 import { ByteWriter, dict, name, PdfDict, PdfRef, type PdfValue, writeValue } from './objects.js';
 import { signPadesCms, type TimeStampCallback } from './pades.js';
 import { PdfDocument, type ReadOptions } from './reader.js';

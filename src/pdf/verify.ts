@@ -13,9 +13,15 @@ import {
 } from '../pki/index.js';
 import { definiteLengths } from './ber.js';
 import { buildChain, KEY_USAGE, keyUsageBits } from './chain.js';
-import { analyseChanges, RevisionDiffs } from './changes.js';
+import {
+  analyseChanges,
+  collectTransforms,
+  policyAt,
+  RevisionDiffs,
+  type SignedTransforms,
+  signaturesAfterLastRevision,
+} from './changes/index.js';
 import { PdfError } from './errors.js';
-import { collectTransforms, policyAt, type SignedTransforms } from './mdp.js';
 import { SIGNATURE_TIME_STAMP_OID } from './pades.js';
 import { PdfDocument, type Revision, Revisions, type SignatureField } from './reader.js';
 import {
@@ -67,6 +73,9 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
   const signatures = fields
     .filter((f) => f.signature)
     .map((f) => verifySignatureField(pdf, f, revisions, options, changes));
+  const named = new Set(fields.map((f) => f.name));
+  for (const field of signaturesAfterLastRevision(revisionDocs))
+    if (!named.has(field)) signatures.push(unreadableSignature(field));
   await checkRevocations(
     revisionDocs,
     fields.filter((f) => f.signature),
@@ -139,6 +148,23 @@ function verifySignatureField(
   return report;
 }
 
+/** A signature in bytes after the last revision: listed, never dropped, and never valid. */
+function unreadableSignature(field: string): SignatureReport {
+  return {
+    field,
+    kind: 'signature',
+    verdict: 'invalid',
+    reasons: ['signature-unreadable'],
+    warnings: [],
+    details: [`the signature ${field} lies after the last readable revision of the file`],
+    coversWholeFile: false,
+    integrity: { byteRange: 'not-checked', digest: 'not-checked', signature: 'not-checked' },
+    chain: { status: 'not-checked' },
+    revocation: { status: 'not-checked' },
+    modifications: { status: 'not-checked', revisionsAfter: 0 },
+  };
+}
+
 /** The document's revisions compared once, and every signature's DocMDP and FieldMDP transforms. */
 interface Changes {
   diffs: RevisionDiffs;
@@ -155,9 +181,17 @@ function checkModifications(
   const own = changes.transforms.find((t) => t.field === field.name);
   if (own?.docMdp) report.certification = { level: own.docMdp };
   if (own?.fieldMdp) report.fieldLock = own.fieldMdp;
-  if (report.revision === undefined || report.coversWholeFile) return;
+  if (report.revision === undefined) return;
   const k = report.revision - 1;
   const analysis = analyseChanges(changes.diffs, k, policyAt(changes.transforms, k));
+  if (analysis.undefinedObjects.length) {
+    f.warnings.add('references-undefined-objects');
+    f.details.push(
+      `the signed revision names objects it does not define: ${analysis.undefinedObjects.join(', ')}`,
+    );
+  }
+  // A signature over the whole file has nothing after it to list.
+  if (report.coversWholeFile) return;
   report.modifications = {
     status: analysis.status,
     revisionsAfter: report.modifications.revisionsAfter,

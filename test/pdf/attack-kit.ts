@@ -7,10 +7,22 @@ import {
   PdfDocument,
   PdfRef,
   PdfStream,
+  type RevocationSource,
   type SignPdfOptions,
   signPdf,
   type VerificationReport,
+  verifyPdf,
 } from '../../src/pdf/index.js';
+import {
+  buildCertificate,
+  buildCrl,
+  ext,
+  keyIdentifier,
+  parseCertificate,
+  parseName,
+  randomSerial,
+} from '../../src/pki/index.js';
+import { signFunction } from '../support/keys.js';
 import { minimalPdf } from './fixtures.js';
 import { makeKey, makePki, signerOf, type TestPki } from './pki.js';
 
@@ -138,3 +150,99 @@ export function formPdf(pages = 2): Uint8Array {
     update.set(page.ref, page.dict.copy().set('Annots', [field.ref]));
   });
 }
+
+/**
+ * A signer whose signatures come out `valid`: its leaf names a CRL distribution point, and the
+ * verify options trust the issuing CA and answer that point with an empty CRL the CA signed. So a
+ * test can show that an attack passes as valid, not merely as indeterminate.
+ */
+export async function trustedSigner(): Promise<{
+  sign(pdf: Uint8Array, extra?: Partial<SignPdfOptions>): Promise<Uint8Array>;
+  verify(pdf: Uint8Array): Promise<VerificationReport>;
+}> {
+  const pki = await makePki();
+  const key = makeKey('ec');
+  const now = Date.now();
+  const url = 'http://crl.kyso.test/issuing.crl';
+  const issuingName = parseCertificate(pki.issuing).subjectDer;
+  const certificate = await buildCertificate(
+    {
+      serial: randomSerial(),
+      issuer: issuingName,
+      subject: parseName('C=VN, O=UBND tỉnh Thử nghiệm, CN=Trần Thị Ký'),
+      notBefore: new Date(now - 86_400_000),
+      notAfter: new Date(now + 86_400_000 * 365),
+      publicKey: key.spki,
+      signatureAlgorithm: 'ECDSA-SHA256',
+      extensions: [
+        ext.basicConstraints(false),
+        ext.keyUsage(['digitalSignature', 'nonRepudiation']),
+        ext.crlDistributionPoints([url]),
+        ext.subjectKeyIdentifier(keyIdentifier(key.spki)),
+        ext.authorityKeyIdentifier(keyIdentifier(pki.issuingKey.spki)),
+      ],
+    },
+    signFunction(pki.issuingKey, 'ECDSA-SHA256'),
+  );
+  const crl = await buildCrl(
+    {
+      issuer: issuingName,
+      thisUpdate: new Date(now - 60_000),
+      nextUpdate: new Date(now + 86_400_000),
+      number: 1n,
+      signatureAlgorithm: 'ECDSA-SHA256',
+      authorityKeyId: keyIdentifier(pki.issuingKey.spki),
+    },
+    [],
+    signFunction(pki.issuingKey, 'ECDSA-SHA256'),
+  );
+  const revocation: RevocationSource = {
+    ocsp: async () => undefined,
+    crl: async (u) => (u === url ? crl : undefined),
+  };
+  return {
+    sign: (pdf, extra = {}) =>
+      signPdf(pdf, { signer: signerOf(key, 'ECDSA-SHA256'), certificate, chain: [pki.issuing], ...extra }),
+    verify: (pdf) => verifyPdf(pdf, { trustAnchors: [pki.issuing], revocation }),
+  };
+}
+
+/** An object written by hand: any number and generation, a body in PDF syntax. */
+export interface RawDefinition {
+  num: number;
+  gen: number;
+  body: string;
+}
+
+/**
+ * Appends a revision written by hand, as an attacker's tool would: the objects, and a cross-reference
+ * table that defines them and marks the given numbers free with the given next generation.
+ */
+export function appendRaw(
+  pdf: Uint8Array,
+  objects: RawDefinition[],
+  free: { num: number; gen: number }[] = [],
+): Uint8Array {
+  const doc = PdfDocument.open(pdf);
+  const root = doc.rootRef();
+  let text = latin1(pdf).endsWith('\n') ? '' : '\n';
+  const rows = new Map<number, string>();
+  for (const o of objects) {
+    rows.set(
+      o.num,
+      `${String(pdf.length + text.length).padStart(10, '0')} ${String(o.gen).padStart(5, '0')} n`,
+    );
+    text += `${o.num} ${o.gen} obj\n${o.body}\nendobj\n`;
+  }
+  for (const f of free) rows.set(f.num, `0000000000 ${String(f.gen).padStart(5, '0')} f`);
+  const xref = pdf.length + text.length;
+  text += 'xref\n0 1\n0000000000 65535 f\r\n';
+  for (const [num, row] of [...rows].sort((a, b) => a[0] - b[0])) text += `${num} 1\n${row}\r\n`;
+  const size = Math.max(doc.size, ...[...rows.keys()].map((n) => n + 1));
+  text += `trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${doc.startxref} >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new Uint8Array(Buffer.concat([pdf, bytes(text)]));
+}
+
+/** A stream object's body in PDF syntax. */
+export const streamBody = (text: string, entries = '') =>
+  `<< /Length ${text.length}${entries} >>\nstream\n${text}endstream`;

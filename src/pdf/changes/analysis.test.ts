@@ -1,10 +1,10 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { minimalPdf } from '../../test/pdf/fixtures.js';
-import { analyseChanges, RevisionDiffs } from './changes.js';
-import { IncrementalUpdate } from './incremental.js';
-import { PdfDict, PdfName, PdfReal, type PdfRef, PdfStream, PdfString } from './objects.js';
-import { PdfDocument, Revisions } from './reader.js';
+import { minimalPdf } from '../../../test/pdf/fixtures.js';
+import { IncrementalUpdate } from '../incremental.js';
+import { PdfDict, PdfName, PdfReal, type PdfRef, PdfStream, PdfString } from '../objects.js';
+import { PdfDocument, Revisions } from '../reader.js';
+import { analyseChanges, RevisionDiffs } from './analysis.js';
 
 /** Appends a revision whose objects the callback sets. */
 function revise(pdf: Uint8Array, change: (doc: PdfDocument, update: IncrementalUpdate) => void): Uint8Array {
@@ -20,7 +20,11 @@ describe('difference analysis', () => {
   const base = minimalPdf({ pages: 1 });
 
   it('finds nothing after the last revision, and nothing in an identical rewrite', () => {
-    expect(analyseChanges(diffsOf(base), 0, { locks: [] })).toEqual({ status: 'none', changes: [] });
+    expect(analyseChanges(diffsOf(base), 0, { locks: [] })).toEqual({
+      status: 'none',
+      changes: [],
+      undefinedObjects: [],
+    });
     // Same values written differently: a real for an integer, a hex string for a literal one.
     const same = revise(base, (doc, update) => {
       const info = doc.trailerEntry('Info') as PdfRef;
@@ -33,7 +37,11 @@ describe('difference analysis', () => {
       const pages = (doc.object(tree) as PdfDict).copy();
       update.set(tree, pages.set('Count', new PdfReal(1)));
     });
-    expect(analyseChanges(diffsOf(same), 0, { locks: [] })).toEqual({ status: 'allowed', changes: [] });
+    expect(analyseChanges(diffsOf(same), 0, { locks: [] })).toEqual({
+      status: 'allowed',
+      changes: [],
+      undefinedObjects: [],
+    });
   });
 
   it('a content stream compressed again with the same data is no change; other data is', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Change } from './changes.js';
-import { judge, lockCovers, type MdpPolicy, policyAt, type SignedTransforms } from './mdp.js';
+import type { Change } from './kinds.js';
+import { lockCovers, type MdpPolicy, policyAt, type SignedTransforms } from './mdp.js';
+import { judge } from './policy.js';
 
 const change = (kind: Change['kind'], extra: Partial<Change> = {}): Change => ({
   revision: 3,

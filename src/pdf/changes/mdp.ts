@@ -1,8 +1,7 @@
-import type { Change } from './changes.js';
-import { PdfError } from './errors.js';
-import { dict, isName, name, PdfDict, type PdfRef, type PdfValue } from './objects.js';
-import type { PdfDocument, Revision, SignatureField } from './reader.js';
-import { encodeText, textOf } from './text.js';
+import { PdfError } from '../errors.js';
+import { dict, isName, name, PdfDict, type PdfRef, type PdfValue } from '../objects.js';
+import type { PdfDocument, Revision, SignatureField } from '../reader.js';
+import { encodeText, textOf } from '../text.js';
 
 // Modification detection and prevention (ISO 32000-1 §12.8.2): what a certifying signature (DocMDP) and
 // field locks (FieldMDP) allow after them, read from the signature dictionaries, where they are signed.
@@ -110,42 +109,6 @@ export function policyAt(all: SignedTransforms[], k: number): MdpPolicy {
     if (t.fieldMdp) policy.locks.push(t.fieldMdp);
   }
   return policy;
-}
-
-/** Whether a policy permits a change; the reason when it does not. */
-export function judge(policy: MdpPolicy, change: Change): string | undefined {
-  const { level } = policy;
-  const locked = change.field !== undefined && policy.locks.some((l) => lockCovers(l, change.field!));
-  switch (change.kind) {
-    case 'dss':
-    case 'extensions':
-      return undefined;
-    case 'document-timestamp':
-      // A time-stamp has nothing to show: a visible one on a certified document is a sneaky signature.
-      return change.visible && level !== undefined
-        ? 'a visible document time-stamp was added to a certified document'
-        : undefined;
-    case 'metadata':
-      return level === 1 ? 'the certification (P1) allows no metadata change' : undefined;
-    case 'signature-added':
-    case 'signature-filled':
-    case 'signature-field-added':
-      if (level === 1) return 'the certification (P1) allows no further signatures';
-      if (locked) return `the field ${change.field} is locked`;
-      if (level !== undefined && change.covers)
-        return `a signature appearance covers ${change.covers} of a certified document`;
-      if (level !== undefined && change.kind === 'signature-field-added' && change.visible)
-        return 'a visible signature field that is not signed was added to a certified document';
-      return undefined;
-    case 'form-fill':
-      if (level === 1) return 'the certification (P1) allows no form filling';
-      return locked ? `the field ${change.field} is locked` : undefined;
-    case 'annotation':
-      if (level !== 3) return 'annotations may not change after this signature';
-      return change.comment ? undefined : 'an annotation that can paint over the page';
-    default:
-      return 'not an allowed change';
-  }
 }
 
 /** The fields a new signature locks, as signing asks for it. */
