@@ -218,10 +218,8 @@ class Step {
   classify(): Change[] {
     const { old, neu } = this;
     if (old.rootRef().key !== neu.rootRef().key) this.flag('the document catalog was replaced');
-    const known = new Set(old.sections.map((s) => s.offset));
     const redefined = new Set<number>();
-    for (const s of neu.sections)
-      if (!known.has(s.offset)) for (const num of s.entries.keys()) redefined.add(num);
+    for (const s of neu.sectionsSince(old)) for (const num of s.entries.keys()) redefined.add(num);
     const modified: PdfRef[] = [];
     for (const num of [...redefined].sort((a, b) => a - b)) {
       const gen = old.generationOf(num);
