@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ROOT, tempDir } from './support/env.js';
+import { KYSO_CLI, ROOT, tempDir } from './support/env.js';
 
 // `kyso serve` as `npm start` runs it: a separate process, a demo CA on an empty data directory,
 // and a clean stop on SIGTERM.
@@ -20,7 +20,7 @@ describe('kyso serve as a process', () => {
       KYSO_LOG_LEVEL: 'warn',
     };
     delete env.KYSO_DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'], {
+    const child = spawn(process.execPath, [KYSO_CLI, 'serve'], {
       cwd: ROOT,
       env,
     });
