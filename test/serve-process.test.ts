@@ -29,7 +29,7 @@ describe('kyso serve as a process', () => {
       log += b.toString();
     });
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line in: ${log}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`no listening line in: ${log}`)), 90_000);
       child.stderr.on('data', () => {
         const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
         if (m) {
@@ -47,5 +47,5 @@ describe('kyso serve as a process', () => {
     expect(await inFlight).toBe(200);
     expect(await exited).toBe(0);
     expect(log).toContain('stopped');
-  });
+  }, 180_000);
 });

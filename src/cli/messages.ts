@@ -101,6 +101,17 @@ const CATALOGUE: Record<string, Entry> = {
   'http-status': { vi: 'Máy chủ trả lời lỗi', en: 'The server answered with an error' },
   'too-large': { vi: 'Dữ liệu quá lớn', en: 'The data is too large' },
   'ts-invalid': { vi: 'Dấu thời gian không hợp lệ', en: 'The time-stamp is not valid' },
+  // PKI and PDF codes that need their own words.
+  'control-characters': { vi: 'Tên chứa ký tự điều khiển', en: 'The name holds control characters' },
+  'anchor-not-found': {
+    vi: 'Không tìm thấy dòng chữ neo trong tài liệu',
+    en: 'The anchor text is not in the document',
+  },
+  encrypted: { vi: 'Tệp PDF đã được mã hóa', en: 'The PDF is encrypted' },
+  'certificate-key-mismatch': {
+    vi: 'Chứng thư số không khớp với khóa',
+    en: 'The certificate does not match the key',
+  },
 };
 
 // Families of codes, by prefix, for the many fine-grained PKI and PDF codes.
