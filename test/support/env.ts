@@ -22,6 +22,28 @@ export function describeWith(missing: string | undefined, name: string, body: ()
   describe.skipIf(missing !== undefined)(missing ? `${name} (skipped: ${missing})` : name, body);
 }
 
+/** A test that runs only when `missing` is undefined; in strict mode a missing need fails it. */
+export function testWith(
+  missing: string | undefined,
+  name: string,
+  body: () => unknown,
+  timeout?: number,
+): void {
+  if (missing && STRICT) {
+    test(`${name} (needs: ${missing})`, () => {
+      throw new Error(`${missing} (KYSO_TEST_STRICT=1)`);
+    });
+    return;
+  }
+  test.skipIf(missing !== undefined)(missing ? `${name} (skipped: ${missing})` : name, body, timeout);
+}
+
+/** Why a file the tests need (a font) is absent, or undefined when every one exists. */
+export function fileMissing(...files: string[]): string | undefined {
+  const absent = files.find((f) => !existsSync(f));
+  return absent && `${absent} is missing`;
+}
+
 /** Why a command-line tool cannot be used, or undefined when it can. */
 export function toolMissing(...tools: string[]): string | undefined {
   for (const tool of tools) {
