@@ -242,7 +242,7 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
       1,
       /no certificate with serial 0A0B0C0D/,
     );
-    oneLineError(kyso(['cert', 'revoke', serial, '--reason', 'because', '--data', data]), 1, /reason/);
+    oneLineError(kyso(['cert', 'revoke', serial, '--reason', 'because', '--data', data]), 2, /reason/);
     oneLineError(kyso(['cert', 'frobnicate', '--data', data]), 2, /unknown command/);
     oneLineError(kyso(['cert', 'list', '--data', data, '--bogus']), 2, /bogus/);
     oneLineError(kyso(['cert', 'list', '--data', path.join(tmp.dir, 'nowhere')]), 1, /run `kyso init`/);
@@ -254,15 +254,15 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
       /passphrase/,
     );
     expect(kyso(['cert', 'list', '--data', data, '--json']).stdout).toBe(before);
-  });
+  }, 180_000);
 
-  test('a locked database gets a clear error after the busy timeout', () => {
+  test('a locked database gets a clear error after the busy timeout, as unavailable (4)', () => {
     const db = new SQLite(path.join(data, 'kyso.db'));
     db.exec('BEGIN EXCLUSIVE');
     try {
       oneLineError(
         kyso(['cert', 'issue', '--data', data, '--csr', file('me.csr'), '--profile', 'individual']),
-        1,
+        4,
         /locked/,
       );
     } finally {
@@ -310,11 +310,7 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
     expect(v.stdout).toContain('rsa-sub.pem: OK');
   });
 
-  test('the packaged bin runs after the build', () => {
-    if (!existsSync(path.join(ROOT, 'dist/cli/run.js'))) {
-      expect(process.env.KYSO_TEST_STRICT, 'dist/ is built by `npm ci` (prepare)').not.toBe('1');
-      return;
-    }
+  test('the packaged bin runs the built command line', () => {
     const r = run(process.execPath, [path.join(ROOT, 'bin/kyso.js'), '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('kyso init');

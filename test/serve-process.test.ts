@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ROOT, tempDir } from './support/env.js';
+import { KYSO_CLI, ROOT, tempDir } from './support/env.js';
 
 // `kyso serve` as `npm start` runs it: a separate process, a demo CA on an empty data directory,
 // and a clean stop on SIGTERM.
@@ -20,7 +20,7 @@ describe('kyso serve as a process', () => {
       KYSO_LOG_LEVEL: 'warn',
     };
     delete env.KYSO_DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'], {
+    const child = spawn(process.execPath, [KYSO_CLI, 'serve'], {
       cwd: ROOT,
       env,
     });
@@ -29,7 +29,7 @@ describe('kyso serve as a process', () => {
       log += b.toString();
     });
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line in: ${log}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`no listening line in: ${log}`)), 90_000);
       child.stderr.on('data', () => {
         const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
         if (m) {
@@ -47,5 +47,5 @@ describe('kyso serve as a process', () => {
     expect(await inFlight).toBe(200);
     expect(await exited).toBe(0);
     expect(log).toContain('stopped');
-  });
+  }, 180_000);
 });

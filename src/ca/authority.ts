@@ -255,15 +255,12 @@ export class CertificateAuthority {
     const issuer = await this.issuer(caId);
     const now = wholeSecond();
     const validity = newValidity(profile, issuer.cert.notAfter, now, req.days);
-    const requested: GeneralName[] = [
-      ...(req.altNames ?? []),
-      ...csr.dnsNames.map((value): GeneralName => ({ type: 'dns', value })),
-    ];
     return this.sign(issuer, profile, {
       subject,
       publicKey: csr.publicKey,
       ...validity,
-      altNames: requested,
+      // Only the names the operator approved (--san) and the profile's rules: a CSR's own names are a wish.
+      altNames: req.altNames ?? [],
       action: 'certificate.issue',
       actor: req.actor,
       now,

@@ -1,5 +1,6 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
-import { UsageError } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
+import { LANGS } from './messages.js';
 import type { Io } from './output.js';
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
@@ -8,8 +9,26 @@ type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boole
 export const COMMON_OPTIONS = {
   data: { type: 'string' },
   json: { type: 'boolean' },
+  lang: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionSpec>;
+
+/**
+ * Whether a command line asks for help: `--help` or `-h` anywhere before a `--`, whatever else it holds.
+ * Such a command line must print help and do nothing else, so main checks this before any command runs.
+ */
+export function helpRequested(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
+
+/** Thrown by parseArgs for a help request that reached a command: main prints the help, nothing runs. */
+export class HelpRequested extends Error {
+  readonly code = 'help';
+}
 
 /** Parses a command's arguments strictly: an unknown option is a usage error, not ignored. */
 export function parseArgs<const O extends Record<string, OptionSpec>>(
@@ -17,6 +36,7 @@ export function parseArgs<const O extends Record<string, OptionSpec>>(
   options: O,
   positionals: { min: number; max: number; usage: string },
 ) {
+  if (helpRequested(args)) throw new HelpRequested('help requested');
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = nodeParseArgs({
@@ -28,12 +48,12 @@ export function parseArgs<const O extends Record<string, OptionSpec>>(
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  if (
-    !parsed.values.help &&
-    (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max)
-  ) {
+  if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
     throw new UsageError(`usage: ${positionals.usage}`);
   }
+  const lang = parsed.values.lang;
+  if (lang !== undefined && !(LANGS as readonly unknown[]).includes(lang))
+    throw new UsageError(`--lang must be ${LANGS.join(' or ')}, got "${lang}"`);
   return parsed as unknown as {
     values: {
       [K in keyof O]?: O[K]['type'] extends 'boolean'
@@ -44,6 +64,7 @@ export function parseArgs<const O extends Record<string, OptionSpec>>(
     } & {
       data?: string;
       json?: boolean;
+      lang?: string;
       help?: boolean;
     };
     positionals: string[];
@@ -59,7 +80,7 @@ export function intOption(value: string | undefined, name: string): number | und
 
 type Handler = (args: string[], io: Io) => Promise<number>;
 
-/** Runs `kyso GROUP SUB …`: the named handler, the group's help (exit 2 when no SUB was given), or a usage error. */
+/** Runs `kyso GROUP SUB …`: the named handler, the group's help (a usage error when no SUB was given), or a usage error. */
 export function runSubcommand(
   group: string,
   help: string,
@@ -68,9 +89,9 @@ export function runSubcommand(
   io: Io,
 ): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
+  if (sub === undefined || sub === 'help' || helpRequested(args)) {
     io.out(`${help}\n`);
-    return Promise.resolve(sub === undefined ? 2 : 0);
+    return Promise.resolve(sub === undefined ? EXIT.usage : EXIT.ok);
   }
   const handler = Object.hasOwn(handlers, sub) ? handlers[sub] : undefined;
   if (!handler) throw new UsageError(`unknown command "kyso ${group} ${sub}"`);

@@ -1,18 +1,21 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CertificateAuthority } from '../ca/index.js';
-import { type GeneralName, parseRevocationReason } from '../pki/index.js';
+import { allowedReasons, type CertificateAuthority } from '../ca/index.js';
+import { type GeneralName, PkiError, parseRevocationReason, type RevocationReason } from '../pki/index.js';
 import type { CertificateRecord } from '../store/index.js';
 import { intOption, parseArgs, runSubcommand } from './args.js';
 import { cliActor, withAuthority } from './context.js';
-import { UsageError } from './errors.js';
-import { emit, type Io, printJson, progress } from './output.js';
+import { EXIT, OutputNotWrittenError, UsageError, WriteError } from './errors.js';
+import { afterCommit, emit, type Io, printJson, progress } from './output.js';
+
+/** The reasons an operator gives on the command line: the RA officer's (src/ca/reasons.ts). */
+const OPERATOR_REASONS = allowedReasons('ra-officer');
 
 export const CERT_HELP = `kyso cert COMMAND
   issue --csr FILE --profile NAME [--subject DN] [--days N] [--san dns:NAME|email:ADDR|uri:URL|ip:ADDR]… [--out FILE] [--der]
   renew SERIAL [--csr FILE] [--days N] [--out FILE] [--der]
   change SERIAL --subject DN [--csr FILE] [--out FILE] [--der]
-  revoke SERIAL --reason REASON
+  revoke SERIAL --reason REASON   REASON: ${OPERATOR_REASONS.join(', ')}
   hold SERIAL
   release SERIAL
   show SERIAL [--out FILE] [--der]
@@ -20,7 +23,11 @@ export const CERT_HELP = `kyso cert COMMAND
   bulk --dir DIR --profile NAME --out-dir DIR [--days N]   one certificate per DIR/*.csr (its own subject)
   verify CERT --ca ROOTS.pem [--untrusted FILE]... [--crl FILE]... [--at TIME] [--policy OID]... [--json]
       RFC 5280 path validation, no data directory needed (kyso cert verify --help); exit 0/1/2 valid/invalid/indeterminate
-Profiles: individual, organization, device, tsa, ocsp, subca. SERIAL is hex as \`openssl x509 -serial\` prints it.`;
+Profiles: individual, organization, device, tsa, ocsp, subca. SERIAL is hex as \`openssl x509 -serial\` prints it.
+A device certificate names only the host of its subject's CN and the --san values: names in the CSR are
+not copied. --out replaces FILE only once the new one is complete; if it cannot be written after the
+certificate was stored, the error names the serial to fetch with \`kyso cert show SERIAL --out FILE\` (exit 5).
+On hold (hold) and back (release) are their own commands, not revocation reasons.`;
 
 const OUTPUT = { out: { type: 'string' }, der: { type: 'boolean' } } as const;
 
@@ -50,10 +57,21 @@ function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file === '-' ? 0 : file);
   } catch (e) {
-    throw new UsageError(
-      `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new UsageError(`cannot read the ${what} ${file}`, { cause: e });
   }
+}
+
+/** The --reason an operator may give; any other is a usage error that lists the allowed ones. */
+function operatorReason(text: string): RevocationReason {
+  let reason: RevocationReason | undefined;
+  try {
+    reason = parseRevocationReason(text);
+  } catch (e) {
+    if (!(e instanceof PkiError)) throw e;
+  }
+  if (!reason || !OPERATOR_REASONS.includes(reason))
+    throw new UsageError(`--reason must be one of ${OPERATOR_REASONS.join(', ')}, got "${text}"`);
+  return reason;
 }
 
 function parseSan(value: string): GeneralName {
@@ -68,14 +86,24 @@ function result(
   record: CertificateRecord,
   opts: { json?: boolean; out?: string; der?: boolean },
 ): number {
-  if (opts.json) {
-    printJson(io, summary(record));
-    if (opts.out) emit(io, 'CERTIFICATE', [record.der], opts);
-    return 0;
-  }
-  emit(io, 'CERTIFICATE', [record.der], opts);
-  if (opts.out) io.err(`${record.serial} ${record.subject}\n`);
+  afterCommit(
+    () => {
+      if (opts.out || !opts.json) emit(io, 'CERTIFICATE', [record.der], opts);
+    },
+    stored(record),
+    `kyso cert show ${record.serial} --out ${opts.out ?? 'FILE'}${opts.der ? ' --der' : ''}`,
+  );
+  if (opts.json) printJson(io, summary(record));
+  else if (opts.out) io.err(`${record.serial} ${record.subject}\n`);
   return 0;
+}
+
+/** What a committed issuance stored, for a message about the output that failed after it. */
+function stored(record: CertificateRecord): { vi: string; en: string } {
+  return {
+    vi: `Chứng thư số ${record.serial} đã được cấp và lưu`,
+    en: `Certificate ${record.serial} was issued and stored`,
+  };
 }
 
 /** What the command line shows of a certificate. */
@@ -166,11 +194,9 @@ async function status(action: 'revoke' | 'hold' | 'release', args: string[], io:
     { min: 1, max: 1, usage: `kyso cert ${action} SERIAL${action === 'revoke' ? ' --reason REASON' : ''}` },
   );
   if (action === 'revoke' && !values.reason)
-    throw new UsageError(
-      'kyso cert revoke needs --reason REASON (e.g. keyCompromise, affiliationChanged, superseded, cessationOfOperation)',
-    );
+    throw new UsageError(`kyso cert revoke needs --reason REASON, one of ${OPERATOR_REASONS.join(', ')}`);
   if (action !== 'revoke' && values.reason) throw new UsageError(`kyso cert ${action} takes no --reason`);
-  const reason = values.reason ? parseRevocationReason(values.reason) : undefined;
+  const reason = values.reason ? operatorReason(values.reason) : undefined;
   return withAuthority(values.data, async (ca: CertificateAuthority) => {
     const actor = cliActor();
     const record =
@@ -197,6 +223,7 @@ async function show(args: string[], io: Io): Promise<number> {
   return withAuthority(values.data, async (ca) => {
     const record = await ca.get(positionals[0]);
     if (values.json) {
+      if (values.out) emit(io, 'CERTIFICATE', [record.der], values);
       printJson(io, summary(record));
       return 0;
     }
@@ -281,7 +308,7 @@ async function bulk(args: string[], io: Io): Promise<number> {
       .filter((n) => n.endsWith('.csr'))
       .sort();
   } catch (e) {
-    throw new UsageError(`cannot read the directory ${values.dir}: ${(e as NodeJS.ErrnoException).code}`);
+    throw new UsageError(`cannot read the directory ${values.dir}`, { cause: e });
   }
   const outDir = values['out-dir'];
   mkdirSync(outDir, { recursive: true });
@@ -290,6 +317,7 @@ async function bulk(args: string[], io: Io): Promise<number> {
     const bar = progress(io, `certificates issued of ${names.length}`);
     let done = 0;
     const failed: string[] = [];
+    let lost = false;
     const issued: ReturnType<typeof summary>[] = [];
     let next = 0;
     // A few in flight at once: the CA batches their writes.
@@ -304,10 +332,16 @@ async function bulk(args: string[], io: Io): Promise<number> {
               days,
               actor: cliActor(),
             });
-            emit(io, 'CERTIFICATE', [record.der], { out: path.join(outDir, name.replace(/\.csr$/, '.pem')) });
+            const out = path.join(outDir, name.replace(/\.csr$/, '.pem'));
+            afterCommit(
+              () => emit(io, 'CERTIFICATE', [record.der], { out }),
+              stored(record),
+              `kyso cert show ${record.serial} --out ${out}`,
+            );
             issued.push(summary(record));
           } catch (e) {
-            failed.push(`${name}: ${(e as Error).message}`);
+            lost ||= e instanceof OutputNotWrittenError;
+            failed.push(`${name}: ${bulkProblem(e)}`);
           }
           bar.tick(++done);
         }
@@ -319,6 +353,15 @@ async function bulk(args: string[], io: Io): Promise<number> {
       for (const f of failed) io.err(`kyso: ${f}\n`);
       io.out(`${issued.length} issued, ${failed.length} failed; certificates in ${outDir}\n`);
     }
-    return failed.length ? 1 : 0;
+    if (lost) return EXIT.outputNotWritten;
+    return failed.length ? EXIT.failed : EXIT.ok;
   });
+}
+
+/** Why one CSR of a bulk run failed; a certificate stored without its file is named by its serial. */
+function bulkProblem(e: unknown): string {
+  if (e instanceof OutputNotWrittenError)
+    return `${e.stored.en}, but ${e.write.message}: fetch it with \`${e.fetch}\`, do not issue it again`;
+  if (e instanceof WriteError) return e.message;
+  return (e as Error).message;
 }

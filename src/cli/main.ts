@@ -1,4 +1,7 @@
-import { describeError, UsageError } from './errors.js';
+import { readFileSync } from 'node:fs';
+import { HelpRequested, helpRequested } from './args.js';
+import { describeError, EXIT, UsageError } from './errors.js';
+import { languageOf, useLanguage } from './messages.js';
 import { type Io, processIo } from './output.js';
 
 // Each command's module is loaded only when that command runs: `kyso pdf verify` should not pay for the
@@ -6,66 +9,82 @@ import { type Io, processIo } from './output.js';
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  init: async () => (await import('./init.js')).initCommand,
-  cert: async () => (await import('./cert.js')).certCommand,
-  crl: async () => (await import('./crl.js')).crlCommand,
-  ca: async () => (await import('./ca.js')).caCommand,
-  audit: async () => (await import('./audit.js')).auditCommand,
-  serve: async () => (await import('./serve.js')).serveCommand,
-  ocsp: async () => (await import('./ocsp.js')).ocspCommand,
-  ts: async () => (await import('./ts.js')).tsCommand,
-  pdf: async () => (await import('./pdf.js')).pdfCommand,
+const AUDIT_HELP = 'kyso audit verify: checks the hash-chained audit log';
+
+/** Every command: its handler and its help text, loaded together. */
+const COMMANDS: Record<string, () => Promise<[Command, string]>> = {
+  init: async () => import('./init.js').then((m) => [m.initCommand, m.INIT_HELP]),
+  cert: async () => import('./cert.js').then((m) => [m.certCommand, m.CERT_HELP]),
+  crl: async () => import('./crl.js').then((m) => [m.crlCommand, m.CRL_HELP]),
+  ca: async () => import('./ca.js').then((m) => [m.caCommand, m.CA_HELP]),
+  audit: async () => import('./audit.js').then((m) => [m.auditCommand, AUDIT_HELP]),
+  serve: async () => import('./serve.js').then((m) => [m.serveCommand, m.SERVE_HELP]),
+  ocsp: async () => import('./ocsp.js').then((m) => [m.ocspCommand, m.OCSP_HELP]),
+  ts: async () => import('./ts.js').then((m) => [m.tsCommand, m.TS_HELP]),
+  pdf: async () => import('./pdf.js').then((m) => [m.pdfCommand, m.PDF_HELP]),
 };
+
+/** The version in package.json. */
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /** The whole help text; it loads every command module, which only `kyso help` needs. */
 async function help(): Promise<string> {
-  const [init, cert, crl, ca, serve, ocsp, ts, pdf] = await Promise.all([
-    import('./init.js'),
-    import('./cert.js'),
-    import('./crl.js'),
-    import('./ca.js'),
-    import('./serve.js'),
-    import('./ocsp.js'),
-    import('./ts.js'),
-    import('./pdf.js'),
-  ]);
-  return `kyso: the Kyso certification authority and document-signing platform
+  const helps = await Promise.all(Object.values(COMMANDS).map(async (load) => (await load())[1]));
+  return `kyso ${VERSION}: the Kyso certification authority and document-signing platform
 
-${init.INIT_HELP}
+${helps.join('\n\n')}
 
-${cert.CERT_HELP}
+Every command takes --data DIR (default KYSO_DATA or ./kyso-data), --json and --lang vi|en (default from
+LC_ALL/LANG: Vietnamese unless the locale is another language's). \`kyso help COMMAND\` or --help anywhere
+prints a command's help and does nothing else; \`kyso --version\` prints the version.
+Exit status (docs/operator/exit-codes.md): 0 done, 1 refused or failed, 2 usage error, 3 no verdict,
+4 service or database unavailable, 5 stored but the output file not written.`;
+}
 
-${crl.CRL_HELP}
-
-${ca.CA_HELP}
-
-${serve.SERVE_HELP}
-
-${ocsp.OCSP_HELP}
-
-${ts.TS_HELP}
-
-${pdf.PDF_HELP}
-
-kyso audit verify: checks the hash-chained audit log
-
-Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
+async function commandHelp(name: string): Promise<string> {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) throw new UsageError(`unknown command "${name}"`);
+  return (await load())[1];
 }
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...args] = argv;
+  useLanguage(languageOf(argv, process.env));
   try {
-    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    if (command === '--version' || command === '-V') {
+      io.out(`kyso ${VERSION}\n`);
+      return EXIT.ok;
+    }
+    if (command === undefined || command === '--help' || command === '-h') {
       io.out(`${await help()}\n`);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (command === 'help') {
+      // `kyso help cert revoke` is `kyso cert --help`: a group's help covers its subcommands.
+      io.out(`${args.length ? await commandHelp(args[0]) : await help()}\n`);
+      return EXIT.ok;
     }
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!load) throw new UsageError(`unknown command "${command}"`);
-    return await (await load())(args, io);
+    const [run, commandHelpText] = await load();
+    // Help anywhere wins over everything else on the line: nothing is opened, changed or written.
+    if (helpRequested(args)) {
+      io.out(`${commandHelpText}\n`);
+      return EXIT.ok;
+    }
+    try {
+      return await run(args, io);
+    } catch (e) {
+      if (!(e instanceof HelpRequested)) throw e;
+      io.out(`${commandHelpText}\n`);
+      return EXIT.ok;
+    }
   } catch (e) {
-    const { line, exitCode } = describeError(e);
+    const known = command !== undefined && Object.hasOwn(COMMANDS, command);
+    const { line, exitCode } = describeError(e, { command: known ? command : undefined });
     io.err(`kyso: ${line}\n`);
     if (process.env.KYSO_DEBUG) io.err(`${(e as Error)?.stack ?? e}\n`);
     return exitCode;

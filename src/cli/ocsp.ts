@@ -13,7 +13,7 @@ import {
   verifySignature,
 } from '../pki/index.js';
 import { parseArgs, runSubcommand } from './args.js';
-import { describeError, UsageError } from './errors.js';
+import { describeError, EXIT, UsageError } from './errors.js';
 import { type Io, printJson } from './output.js';
 
 export const OCSP_HELP = `kyso ocsp check CERT [--issuer FILE] [--url URL] [--no-nonce] [--get] [--json]
@@ -28,8 +28,9 @@ const TIMEOUT_MS = 10_000;
 const SKEW_MS = 5 * 60_000;
 const MAX_CERT_BYTES = 64 * 1024;
 const MAX_OCSP_BYTES = 1024 * 1024;
-const CANNOT_CHECK = 4;
-const EXIT = { good: 0, revoked: 1, unknown: 3 } as const;
+// The shared exit statuses (src/cli/errors.ts): a status is a verdict, a failure to check is no answer.
+const CANNOT_CHECK = EXIT.unavailable;
+const STATUS_EXIT = { good: EXIT.ok, revoked: EXIT.failed, unknown: EXIT.indeterminate } as const;
 
 /** A service that cannot be reached, or whose answer does not check out. */
 export class ClientError extends Error {
@@ -47,9 +48,7 @@ export function readInput(file: string, what: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new UsageError(
-      `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new UsageError(`cannot read the ${what} ${file}`, { cause: e });
   }
 }
 
@@ -161,10 +160,6 @@ async function check(args: string[], io: Io): Promise<number> {
       usage: 'kyso ocsp check CERT [--issuer FILE] [--url URL] [--no-nonce] [--get] [--json]',
     },
   );
-  if (values.help) {
-    io.out(`${OCSP_HELP}\n`);
-    return 0;
-  }
   const url = values.url === undefined ? undefined : httpUrl(values.url, '--url');
   const certBytes = readInput(positionals[0], 'certificate');
   const issuerBytes = values.issuer ? readInput(values.issuer, 'issuer certificate') : undefined;
@@ -180,7 +175,7 @@ async function check(args: string[], io: Io): Promise<number> {
   }
   if (values.json) printJson(io, result);
   else io.out(report(result));
-  return EXIT[result.status];
+  return STATUS_EXIT[result.status];
 }
 
 /** Sends the request and checks the answer. */

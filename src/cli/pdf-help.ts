@@ -1,5 +1,7 @@
 // The help text and usage lines of `kyso pdf`, shared by its sign, extend and verify commands.
 
+import { EXIT } from './errors.js';
+
 export const PDF_HELP = `kyso pdf COMMAND
   sign IN.pdf --out OUT.pdf KEY [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--timeout S]
       [--reason TEXT] [--location TEXT] [--name TEXT] [--field NAME] [--rsa-padding pss|pkcs1]
@@ -35,7 +37,7 @@ export const PDF_HELP = `kyso pdf COMMAND
     CMS, then online OCSP or CRL unless --offline; --timeout per request, default 10 s), time-stamp; prints the
     report in Vietnamese (default) or English, or as JSON. --report also writes the report as a PDF to print
     or file (font: KYSO_REPORT_FONT and KYSO_REPORT_FONT_BOLD, else Liberation Serif).
-    Exit status: 0 valid, 1 invalid, 2 indeterminate, 3 usage error.`;
+    Exit status: 0 valid, 1 invalid, 2 usage error, 3 indeterminate.`;
 
 export const SIGN_USAGE =
   'kyso pdf sign IN.pdf --out OUT.pdf (--p12 FILE | --key FILE | --pkcs11-token LABEL) …';
@@ -43,6 +45,10 @@ export const VERIFY_USAGE =
   'kyso pdf verify FILE.pdf [--ca FILE.pem]... [--offline] [--timeout S] [--json] [--lang vi|en] [--report OUT.pdf]';
 export const EXTEND_USAGE =
   'kyso pdf extend IN.pdf --out OUT.pdf [--level B-LT|B-LTA] [--tsa URL] [--chain FILE.pem]...';
-/** `kyso pdf verify` exits with its verdict, so a usage error takes 3. */
-export const VERIFY_EXIT = { valid: 0, invalid: 1, indeterminate: 2 } as const;
-export const VERIFY_USAGE_EXIT = 3;
+/** `kyso pdf verify` exits with its verdict, in the numbers every command uses (src/cli/errors.ts). */
+export const VERIFY_EXIT = {
+  valid: EXIT.ok,
+  invalid: EXIT.failed,
+  indeterminate: EXIT.indeterminate,
+} as const;
+export const VERIFY_USAGE_EXIT = EXIT.usage;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { createReadStream, writeFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import {
   buildTimeStampRequest,
   formatName,
@@ -11,6 +11,7 @@ import {
   verifyTimeStampToken,
 } from '../pki/index.js';
 import { parseArgs, runSubcommand } from './args.js';
+import { writeFileAtomically } from './atomic-file.js';
 import { UsageError } from './errors.js';
 import { ClientError, certificateFile, fetchDer, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
@@ -112,10 +113,6 @@ async function stamp(args: string[], io: Io): Promise<number> {
     { url: { type: 'string' }, hash: { type: 'string' }, out: { type: 'string' } },
     { min: 1, max: 1, usage: 'kyso ts stamp FILE --out FILE.tsr [--url URL] [--hash sha256|sha384|sha512]' },
   );
-  if (values.help) {
-    io.out(`${TS_HELP}\n`);
-    return 0;
-  }
   if (!values.out) throw new UsageError('kyso ts stamp needs --out FILE.tsr');
   const hash = (values.hash ?? 'sha256') as HashName;
   if (!HASHES.includes(hash))
@@ -124,7 +121,7 @@ async function stamp(args: string[], io: Io): Promise<number> {
   const file = positionals[0];
   const digest = await hashFile(file, hash);
   const { der, info } = await requestTimeStamp(url, digest, hash);
-  writeFileSync(values.out, der);
+  writeFileAtomically(values.out, [der]);
   const t = times(info.genTime);
   if (values.json)
     printJson(io, {
@@ -192,10 +189,6 @@ async function verify(args: string[], io: Io): Promise<number> {
     { ca: { type: 'string' } },
     { min: 2, max: 2, usage: 'kyso ts verify FILE FILE.tsr [--ca FILE.pem] [--json]' },
   );
-  if (values.help) {
-    io.out(`${TS_HELP}\n`);
-    return 0;
-  }
   const [file, tsrFile] = positionals;
   const tsr = readInput(tsrFile, 'time-stamp reply');
   const bundle = values.ca ? certificateFile(values.ca, 'CA bundle') : undefined;

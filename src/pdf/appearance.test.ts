@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { minimalPdf, qpdf } from '../../test/pdf/fixtures.js';
 import { strokePng, writePng } from '../../test/pdf/png-writer.js';
-import { tempDir, toolMissing } from '../../test/support/env.js';
+import { describeWith, fileMissing, tempDir, testWith, toolMissing } from '../../test/support/env.js';
 import type { SignatureAppearance } from './appearance.js';
 import { layoutText, parseTrueType } from './font.js';
 import { isName, numberValue, type PdfDict, PdfStream, type PdfValue } from './objects.js';
@@ -60,7 +60,7 @@ describe('signature appearances, as written', () => {
     expect([doc.get(smask.dict, 'Width'), doc.get(smask.dict, 'Height')]).toEqual([30, 10]);
   });
 
-  describe.skipIf(!existsSync(SERIF))('a text stamp', () => {
+  describeWith(fileMissing(SERIF), 'a text stamp', () => {
     const fontBytes = existsSync(SERIF) ? new Uint8Array(readFileSync(SERIF)) : new Uint8Array(0);
     const text = 'Số: 15/QĐ-BNV; 2026-11-26T10:00:00+07:00';
 
@@ -107,7 +107,8 @@ describe('signature appearances, as written', () => {
       expect(cmap).toContain('begincodespacerange\n<0000> <FFFF>');
     });
 
-    it.skipIf(toolMissing('qpdf') !== undefined)(
+    testWith(
+      toolMissing('qpdf'),
       'on a rotated page, turns the drawing with /Matrix and places it top-right as shown',
       () => {
         const tmp = tempDir('kyso-pdf-appearance-unit-');

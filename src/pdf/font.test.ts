@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { describeWith, fileMissing } from '../../test/support/env.js';
 import { PdfError } from './errors.js';
 import { layoutText, parseTrueType, subsetFont } from './font.js';
 
 const SERIF = '/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf';
 
-describe.skipIf(!existsSync(SERIF))('TrueType reading (Liberation Serif)', () => {
+describeWith(fileMissing(SERIF), 'TrueType reading (Liberation Serif)', () => {
   const font = parseTrueType(new Uint8Array(readFileSync(SERIF)));
 
   it('reads the metrics a font descriptor needs', () => {

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { minimalPdf } from '../../test/pdf/fixtures.js';
 import { makeKey, makePki, signerOf } from '../../test/pdf/pki.js';
+import { describeWith, fileMissing } from '../../test/support/env.js';
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
 import { isName, type PdfDict, type PdfStream } from './objects.js';
@@ -65,7 +66,7 @@ describe('wrapText', () => {
   });
 });
 
-describe.skipIf(!existsSync(SERIF) || !existsSync(SERIF_BOLD))('renderReportPdf (Liberation Serif)', () => {
+describeWith(fileMissing(SERIF, SERIF_BOLD), 'renderReportPdf (Liberation Serif)', () => {
   const fonts = {
     regular: new Uint8Array(readFileSync(SERIF)),
     bold: new Uint8Array(readFileSync(SERIF_BOLD)),

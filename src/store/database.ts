@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -31,6 +31,8 @@ export async function openDatabase(
         );
       }
       mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
+      // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+      closeSync(openSync(config.file, 'a', 0o600));
     }
     let sqlite: SQLite.Database;
     try {

@@ -22,6 +22,28 @@ export function describeWith(missing: string | undefined, name: string, body: ()
   describe.skipIf(missing !== undefined)(missing ? `${name} (skipped: ${missing})` : name, body);
 }
 
+/** A test that runs only when `missing` is undefined; in strict mode a missing need fails it. */
+export function testWith(
+  missing: string | undefined,
+  name: string,
+  body: () => unknown,
+  timeout?: number,
+): void {
+  if (missing && STRICT) {
+    test(`${name} (needs: ${missing})`, () => {
+      throw new Error(`${missing} (KYSO_TEST_STRICT=1)`);
+    });
+    return;
+  }
+  test.skipIf(missing !== undefined)(missing ? `${name} (skipped: ${missing})` : name, body, timeout);
+}
+
+/** Why a file the tests need (a font) is absent, or undefined when every one exists. */
+export function fileMissing(...files: string[]): string | undefined {
+  const absent = files.find((f) => !existsSync(f));
+  return absent && `${absent} is missing`;
+}
+
 /** Why a command-line tool cannot be used, or undefined when it can. */
 export function toolMissing(...tools: string[]): string | undefined {
   for (const tool of tools) {
@@ -35,13 +57,14 @@ export function toolMissing(...tools: string[]): string | undefined {
 export function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; input?: string | Uint8Array; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; input?: string | Uint8Array; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ) {
   const r = spawnSync(cmd, args, {
     cwd: opts.cwd,
     input: opts.input,
     env: opts.env ?? process.env,
     maxBuffer: 256 * 1024 * 1024,
+    timeout: opts.timeoutMs,
   });
   return {
     code: r.status ?? -1,
@@ -57,12 +80,13 @@ export function run(
 export function runAsync(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: opts.timeoutMs,
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -180,18 +204,29 @@ function kysoEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
-const KYSO_ARGS = ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts')];
+/** The built command line (test/support/build.ts builds it once per test run). */
+export const KYSO_CLI = path.join(ROOT, 'dist/cli/run.js');
 
-/** Runs the `kyso` command line from the sources, as a separate process. */
-export function kyso(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Uint8Array } = {}) {
+const KYSO_ARGS = [KYSO_CLI];
+
+/** Runs the `kyso` command line from the built output, as a separate process. */
+export function kyso(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Uint8Array; timeoutMs?: number } = {},
+) {
   return run(process.execPath, [...KYSO_ARGS, ...args], {
     cwd: ROOT,
     env: kysoEnv(opts.env),
     input: opts.input,
+    timeoutMs: opts.timeoutMs,
   });
 }
 
 /** `kyso` without blocking the event loop, for talking to a server in the test process. */
-export function kysoAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
-  return runAsync(process.execPath, [...KYSO_ARGS, ...args], { cwd: ROOT, env: kysoEnv(opts.env) });
+export function kysoAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  return runAsync(process.execPath, [...KYSO_ARGS, ...args], {
+    cwd: ROOT,
+    env: kysoEnv(opts.env),
+    timeoutMs: opts.timeoutMs,
+  });
 }
