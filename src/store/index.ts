@@ -5,6 +5,7 @@ export type {
   CertificateQuery,
   CertificateRecord,
   CertificateStatus,
+  CertificateStatusRecord,
   CrlRecord,
   OcspResponseRecord,
   RevokedEntry,

@@ -114,6 +114,22 @@ function migrations(d: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003-ocsp-status-version': {
+      // biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on the current schema
+      async up(db: Kysely<any>) {
+        // Every status change counts up; a stored OCSP answer is valid only for the count it was signed at.
+        await db.schema
+          .alterTable('certificates')
+          .addColumn('status_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Stored answers from before could be the stale ones this version guards against: re-sign them.
+        await db.deleteFrom('ocsp_responses').execute();
+        await db.schema
+          .alterTable('ocsp_responses')
+          .addColumn('status_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 
