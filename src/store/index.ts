@@ -1,4 +1,4 @@
-export { StoreError } from './errors.js';
+export { StoreError, type StoreErrorCode } from './errors.js';
 export type {
   AuditRecord,
   CaRecord,

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { StoreError } from './errors.js';
+import { searchKey } from './search-key.js';
 
 /** Column types that differ between the two databases. */
 export interface Dialect {
@@ -128,6 +129,47 @@ function migrations(d: Dialect): Record<string, Migration> {
           .alterTable('ocsp_responses')
           .addColumn('status_version', 'integer', (c) => c.notNull().defaultTo(0))
           .execute();
+      },
+    },
+    '0004-search-keys': {
+      // biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on the current schema
+      async up(db: Kysely<any>) {
+        // Byte order on both databases, so a prefix is one index range.
+        const text = d.kind === 'postgres' ? sql`text collate "C"` : sql`text`;
+        await db.schema.alterTable('certificates').addColumn('search_name', text).execute();
+        await db.schema.alterTable('certificates').addColumn('search_org', text).execute();
+        for (let after = ''; ; ) {
+          const rows: { serial: string; common_name: string; organization: string | null }[] = await db
+            .selectFrom('certificates')
+            .select(['serial', 'common_name', 'organization'])
+            .where('serial', '>', after)
+            .orderBy('serial')
+            .limit(1000)
+            .execute();
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            await db
+              .updateTable('certificates')
+              .set({
+                search_name: searchKey(r.common_name),
+                search_org: r.organization === null ? null : searchKey(r.organization),
+              })
+              .where('serial', '=', r.serial)
+              .execute();
+          }
+          after = rows[rows.length - 1].serial;
+        }
+        await db.schema
+          .createIndex('certificates_search_name')
+          .on('certificates')
+          .columns(['search_name', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('certificates_search_org')
+          .on('certificates')
+          .column('search_org')
+          .execute();
+        await db.schema.createIndex('certificates_created').on('certificates').column('created_at').execute();
       },
     },
   };

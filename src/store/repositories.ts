@@ -11,6 +11,7 @@ import type {
   RevokedEntry,
 } from './records.js';
 import type { Database } from './schema.js';
+import { prefixEnd, searchKey } from './search-key.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -70,9 +71,16 @@ function toCa(r: Database['cas']): CaRecord {
   };
 }
 
+// A search that takes longer is cut off (PostgreSQL; SQLite's searches are index ranges with a limit).
+const SEARCH_BUDGET_MS = 2000;
+const MAX_RESULTS = 1000;
+
 /** Issued certificates and their status. */
 export class CertificateRepository {
-  constructor(private readonly q: Q) {}
+  constructor(
+    private readonly q: Q,
+    private readonly kind: 'sqlite' | 'postgres',
+  ) {}
 
   /** Stores a newly issued certificate; a duplicate serial is a conflict. */
   async insert(c: CertificateRecord): Promise<void> {
@@ -148,8 +156,18 @@ export class CertificateRepository {
       .execute();
   }
 
-  /** Searches certificates by name, e-mail, organization or serial, newest first. */
+  /**
+   * Searches certificates, newest first: by the start of the name or organization, accent- and
+   * case-insensitive (searchKey), by exact e-mail, or by serial. Every condition is an index
+   * range, the result count is capped, and on PostgreSQL the statement has a time budget.
+   */
   async search(query: CertificateQuery): Promise<CertificateRecord[]> {
+    if (this.kind === 'postgres' && !this.q.isTransaction) {
+      return this.q.transaction().execute(async (trx) => {
+        await sql.raw(`set local statement_timeout = ${SEARCH_BUDGET_MS}`).execute(trx);
+        return new CertificateRepository(trx, this.kind).search(query);
+      });
+    }
     const now = ms(query.now ?? new Date());
     let s = this.q.selectFrom('certificates').selectAll();
     if (query.caId) s = s.where('ca_id', '=', query.caId);
@@ -157,16 +175,16 @@ export class CertificateRepository {
     if (query.status === 'expired') s = s.where('not_after', '<', now);
     else if (query.status === 'active') s = s.where('status', '=', 'active').where('not_after', '>=', now);
     else if (query.status) s = s.where('status', '=', query.status);
-    if (query.organization)
-      s = s.where(sql`lower(organization)`, 'like', `%${escapeLike(query.organization.toLowerCase())}%`);
+    const org = query.organization === undefined ? '' : searchKey(query.organization);
+    if (org) s = s.where('search_org', '>=', org).where('search_org', '<', prefixEnd(org));
     if (query.text) {
-      const t = `%${escapeLike(query.text.toLowerCase())}%`;
-      const serial = query.text.replace(/[:\s]/g, '').toUpperCase();
+      const text = query.text.trim();
+      const name = searchKey(text);
+      const serial = text.replace(/[:\s]/g, '').toUpperCase();
       s = s.where((eb) =>
         eb.or([
-          eb(sql`lower(common_name)`, 'like', t),
-          eb(sql`lower(subject)`, 'like', t),
-          eb(sql`lower(email)`, 'like', t),
+          ...(name ? [eb.and([eb('search_name', '>=', name), eb('search_name', '<', prefixEnd(name))])] : []),
+          eb('email', 'in', [...new Set([text, text.toLowerCase()])]),
           eb('serial', '=', serial),
         ]),
       );
@@ -174,7 +192,7 @@ export class CertificateRepository {
     const rows = await s
       .orderBy('created_at', 'desc')
       .orderBy('serial')
-      .limit(Math.min(query.limit ?? 100, 1000))
+      .limit(Math.min(query.limit ?? 100, MAX_RESULTS))
       .offset(query.offset ?? 0)
       .execute();
     return rows.map(toCertificate);
@@ -258,11 +276,9 @@ function certificateRow(c: CertificateRecord): Insertable<Database['certificates
     renewed_from: c.renewedFrom,
     replaced_by: c.replacedBy,
     created_at: ms(c.createdAt),
+    search_name: searchKey(c.commonName),
+    search_org: c.organization === null ? null : searchKey(c.organization),
   };
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[%_\\]/g, (c) => `\\${c}`);
 }
 
 function toRevoked(r: {

@@ -33,6 +33,9 @@ export interface CertificateTable {
   status_changed_at: number;
   /** Counts status changes: what a stored OCSP answer is checked against. */
   status_version: Generated<number>;
+  /** searchKey(common_name) and searchKey(organization): what search compares with. */
+  search_name: string | null;
+  search_org: string | null;
   renewed_from: string | null;
   replaced_by: string | null;
   created_at: number;

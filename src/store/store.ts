@@ -23,7 +23,7 @@ export class StoreView {
 
   constructor(q: Kysely<Database> | Transaction<Database>, kind: 'sqlite' | 'postgres') {
     this.cas = new CaRepository(q);
-    this.certificates = new CertificateRepository(q);
+    this.certificates = new CertificateRepository(q, kind);
     this.crls = new CrlRepository(q);
     this.audit = new AuditRepository(q);
     this.settings = new SettingRepository(q);

@@ -60,7 +60,7 @@ export interface OcspResponderOptions {
   onStoreError?: (error: unknown) => void;
 }
 
-/** The last failure to store a signed answer, until a store succeeds again. */
+/** The last failure to store a signed answer. */
 export interface StoreFault {
   code: string;
   message: string;
@@ -210,7 +210,7 @@ export class OcspResponder {
     for (const miss of this.misses.get(serial) ?? []) miss.stale = true;
   }
 
-  /** Why the last signed answer could not be stored, while that lasts. */
+  /** Why a signed answer last could not be stored, and when (kept after later stores succeed). */
   get storeFault(): StoreFault | undefined {
     return this.#storeFault;
   }
@@ -253,7 +253,6 @@ export class OcspResponder {
   private async store(r: OcspResponseRecord): Promise<void> {
     try {
       await this.authority.store.ocspResponses.putIfCurrent(r);
-      this.#storeFault = undefined;
     } catch (e) {
       const err = e as { code?: unknown; message?: string };
       this.#storeFault = {
