@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { KysoError } from './errors.js';
 
 /**
  * All settings in one place. Sources, strongest first: environment variables, then
@@ -8,8 +9,13 @@ import { z } from 'zod';
  * come only from the environment or a file and are read when first needed.
  */
 
-export class ConfigError extends Error {
-  readonly code = 'bad-config';
+/** A setting that is missing or wrong. */
+export class ConfigError extends KysoError<'bad-config'> {
+  override readonly name = 'ConfigError';
+
+  constructor(message: string) {
+    super('bad-config', message);
+  }
 }
 
 /** A secret read on demand from an environment variable or a file, never stored in the database. */
@@ -92,7 +98,9 @@ const fileSchema = z
 export type ConfigFile = z.infer<typeof fileSchema>;
 export type ProfileOverride = z.infer<typeof profileOverride>;
 
-export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+export type DatabaseConfig =
+  /** busyTimeoutMs: how long a write waits for another process's lock, blocking the thread (default 5 s). */
+  { kind: 'sqlite'; file: string; busyTimeoutMs?: number } | { kind: 'postgres'; url: string };
 
 export type KeysConfig =
   | { backend: 'soft'; dir: string; passphrase: Secret }

@@ -274,6 +274,17 @@ for (const { db, missing } of testDatabases()) {
         await fetch(`${s.url}/repository/certificates?org=${encodeURIComponent('Sở Nội vụ')}`)
       ).json()) as { items: unknown[] };
       expect(byOrg.items.length).toBeGreaterThanOrEqual(3);
+      // Accents and case do not matter, đ included.
+      const plain = async (q: string, param = 'q') =>
+        (
+          (await (
+            await fetch(`${s.url}/repository/certificates?${param}=${encodeURIComponent(q)}`)
+          ).json()) as {
+            items: { commonName: string }[];
+          }
+        ).items.map((c) => c.commonName);
+      expect(await plain('CAN BO GOOD')).toEqual(['Cán bộ good']);
+      expect((await plain('so noi vu', 'org')).length).toBe(byOrg.items.length);
       const one = await (
         await fetch(`${s.url}/repository/certificates/${leaf.revoked.serial.toLowerCase()}`)
       ).json();

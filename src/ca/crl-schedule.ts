@@ -28,9 +28,14 @@ export class CrlSchedule {
   /** Checks now, then every `checkEveryMs`. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.runOnce(), this.checkEveryMs);
+    this.timer = setInterval(() => this.tick(), this.checkEveryMs);
     this.timer.unref();
-    void this.runOnce();
+    this.tick();
+  }
+
+  // A timer's run must never reject unheard: a database outage would end the process.
+  private tick(): void {
+    this.runOnce().catch((e) => this.events.failed?.('*', e));
   }
 
   /** Stops the timer and waits for a run under way. */

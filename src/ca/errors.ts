@@ -1,20 +1,20 @@
+import { KysoError } from '../errors.js';
+
+/** Why a CA operation was refused. */
+export type CaErrorCode =
+  | 'already-initialized'
+  | 'not-initialized'
+  | 'unknown-ca'
+  | 'unknown-profile'
+  | 'unknown-certificate'
+  | 'key-not-allowed'
+  | 'bad-subject'
+  | 'bad-validity'
+  | 'illegal-transition'
+  | 'reason-not-allowed'
+  | 'expired';
+
 /** A refused CA operation; `code` says why in a stable, machine-readable way. */
-export class CaError extends Error {
-  constructor(
-    readonly code:
-      | 'already-initialized'
-      | 'not-initialized'
-      | 'unknown-ca'
-      | 'unknown-profile'
-      | 'unknown-certificate'
-      | 'key-not-allowed'
-      | 'bad-subject'
-      | 'bad-validity'
-      | 'illegal-transition'
-      | 'reason-not-allowed'
-      | 'expired',
-    message: string,
-  ) {
-    super(message);
-  }
+export class CaError extends KysoError<CaErrorCode> {
+  override readonly name = 'CaError';
 }

@@ -12,7 +12,7 @@ export {
 export { type CeremonyOptions, type CeremonyResult, defaultCeremony, runCeremony } from './ceremony.js';
 export { type CrlRequest, type IssuedCrl, issueCrl } from './crl.js';
 export { CrlSchedule, type CrlScheduleEvents } from './crl-schedule.js';
-export { CaError } from './errors.js';
+export { CaError, type CaErrorCode } from './errors.js';
 export { type CertificateAction, nextStatus } from './lifecycle.js';
 export { PROFILE_NAMES, type Profile, type ProfileName } from './profiles.js';
 export { allowedReasons, checkReason, type Requester } from './reasons.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { CaError, CertificateAuthority, CrlSchedule, defaultCeremony, runCeremony } from '../ca/index.js';
 import { type Config, loadConfig } from '../config.js';
-import { createServer, Metrics } from '../http/index.js';
+import { checkReadiness, createServer, Metrics } from '../http/index.js';
 import { Repository } from '../repository/index.js';
 import { StoreError } from '../store/index.js';
 import { DEFAULT_TSA_POLICY, TimeStampAuthority } from '../tsa/index.js';
@@ -83,10 +84,16 @@ async function openOrMakeDemo(config: Config, log: (msg: string) => void): Promi
  * schedule and repository, and starts the web server. `stop` finishes in-flight requests first.
  */
 export async function startServer(
-  config: Config,
+  configured: Config,
   options: { log: (msg: string) => void; logger?: boolean },
 ): Promise<RunningServer> {
   const { log } = options;
+  // The server's one thread never sleeps on another process's SQLite write lock: a busy write
+  // fails at once, and is skipped (a stored OCSP answer) or retried on the next tick (a CRL).
+  const config: Config =
+    configured.database.kind === 'sqlite'
+      ? { ...configured, database: { ...configured.database, busyTimeoutMs: 0 } }
+      : configured;
   const authority = await openOrMakeDemo(config, log);
   if ((await authority.store.settings.get('ca.demo')) === 'true') {
     log('WARNING: this is a DEMO CA (CA thử nghiệm). Do not trust its certificates.');
@@ -117,16 +124,12 @@ export async function startServer(
       tsa,
       repository: new Repository(authority),
       metrics,
-      async ready() {
-        const checks: Record<string, string> = {};
-        try {
-          await authority.store.settings.get('ca.default');
-          checks.database = 'ok';
-        } catch (e) {
-          checks.database = (e as Error).message;
-        }
-        return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
-      },
+      ready: () =>
+        checkReadiness({
+          store: authority.store,
+          ocspStoreFault: () => ocsp.storeFault,
+          databaseDir: config.database.kind === 'sqlite' ? path.dirname(config.database.file) : undefined,
+        }),
     },
     {
       logger: options.logger === false ? false : { level: process.env.KYSO_LOG_LEVEL ?? 'info' },

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { KysoError } from '../errors.js';
+import { httpStatusOf } from './status.js';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -9,21 +11,6 @@ export interface Problem {
   instance?: string;
   code?: string;
 }
-
-const STATUS_BY_CODE: Record<string, number> = {
-  'unknown-certificate': 404,
-  'unknown-ca': 404,
-  'illegal-transition': 409,
-  conflict: 409,
-  unavailable: 503,
-  locked: 503,
-  'not-initialized': 503,
-  'migration-failed': 503,
-  'wrong-pin': 503,
-  'wrong-passphrase': 503,
-  'token-not-found': 503,
-  'device-error': 503,
-};
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -37,30 +24,33 @@ const TITLES: Record<number, string> = {
   503: 'Service unavailable',
 };
 
-/** Maps any error to a problem: typed Kyso errors by their code, Fastify's by their status. */
+// Seconds a client should wait before retrying after a 503: a database restart or failover.
+export const RETRY_AFTER_SECONDS = 30;
+
+/** Maps any error to a problem: typed Kyso errors by their code (status.ts), Fastify's by their status. */
 export function problemFor(error: unknown, instance?: string): Problem {
-  const e = error as {
-    code?: unknown;
-    statusCode?: number;
-    message?: string;
-    validation?: unknown;
-    name?: string;
-  };
+  const e = error as { code?: unknown; statusCode?: number; message?: string };
   let status = 500;
   let code = 'internal-error';
-  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600) {
+  if (error instanceof KysoError) {
+    code = error.code;
+    status = httpStatusOf(error);
+  } else if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    // Fastify's own refusals of a request (bad JSON, too large, wrong content type).
     status = e.statusCode;
     code = typeof e.code === 'string' ? e.code.toLowerCase() : 'http-error';
-  } else if (typeof e?.code === 'string' && e.constructor !== Error) {
-    // Kyso's typed errors (CaError, PkiError, StoreError, KeyError, ConfigError) carry a stable code.
-    code = e.code as string;
-    status = STATUS_BY_CODE[code] ?? 400;
   }
   return {
     type: `urn:kyso:problem:${code}`,
     title: TITLES[status] ?? 'Error',
     status,
-    detail: status >= 500 && status !== 503 ? 'the server failed to handle the request' : e?.message,
+    // A server-side failure is described, never quoted: drivers' messages name hosts and files.
+    detail:
+      status === 503
+        ? 'the service is temporarily unavailable; try again later'
+        : status >= 500
+          ? 'the server failed to handle the request'
+          : e?.message,
     instance,
     code,
   };
@@ -68,6 +58,7 @@ export function problemFor(error: unknown, instance?: string): Problem {
 
 /** Sends a problem as application/problem+json. */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 

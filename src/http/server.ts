@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { problemFor, sendProblem } from './problem.js';
+import { answerClientError } from './raw-target.js';
 import { healthRoutes } from './routes/health.js';
 import { ocspFastPath, ocspRoutes } from './routes/ocsp.js';
 import { publicationRoutes } from './routes/publication.js';
@@ -39,6 +40,7 @@ export async function createServer(s: Services, options: ServerOptions): Promise
     requestTimeout: TIMEOUTS.request,
     keepAliveTimeout: TIMEOUTS.keepAlive,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Fastify's own server, with OCSP's POST answered before Fastify when it can be (routes/ocsp.ts).

@@ -1,3 +1,5 @@
+import { KysoError } from '../errors.js';
+
 /** Why a key operation failed; `http/` and `cli/` map these codes to responses and exit codes. */
 export type KeyErrorCode =
   | 'wrong-pin'
@@ -12,16 +14,8 @@ export type KeyErrorCode =
   | 'device-error';
 
 /** The one error type every key backend throws. Messages never carry PINs, passphrases or key material. */
-export class KeyError extends Error {
+export class KeyError extends KysoError<KeyErrorCode> {
   override readonly name = 'KeyError';
-
-  constructor(
-    readonly code: KeyErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const PKCS11_CODES: Record<string, KeyErrorCode> = {

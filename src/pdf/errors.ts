@@ -1,3 +1,5 @@
+import { KysoError } from '../errors.js';
+
 /** Stable kebab-case keys for what went wrong; http/ and cli/ map them to messages and statuses. */
 export type PdfErrorCode =
   | 'too-large'
@@ -21,12 +23,6 @@ export type PdfErrorCode =
   | 'anchor-not-found';
 
 /** A PDF Kyso refuses to read or a request it refuses to carry out. */
-export class PdfError extends Error {
-  readonly code: PdfErrorCode;
-
-  constructor(code: PdfErrorCode, message: string) {
-    super(message);
-    this.name = 'PdfError';
-    this.code = code;
-  }
+export class PdfError extends KysoError<PdfErrorCode> {
+  override readonly name = 'PdfError';
 }

@@ -1,12 +1,8 @@
-/** A PKI input or template that Kyso refuses; `code` is a stable kebab-case key for http/ and cli/. */
-export class PkiError extends Error {
-  readonly code: string;
+import { KysoError } from '../errors.js';
 
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'PkiError';
-    this.code = code;
-  }
+/** A PKI input or template that Kyso refuses; `code` is a stable kebab-case key for http/ and cli/. */
+export class PkiError extends KysoError<string> {
+  override readonly name = 'PkiError';
 }
 
 /** Runs a parser and turns its DER-level failures into one domain code, e.g. 'malformed-csr'. */

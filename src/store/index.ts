@@ -1,10 +1,11 @@
-export { StoreError } from './errors.js';
+export { StoreError, type StoreErrorCode } from './errors.js';
 export type {
   AuditRecord,
   CaRecord,
   CertificateQuery,
   CertificateRecord,
   CertificateStatus,
+  CertificateStatusRecord,
   CrlRecord,
   OcspResponseRecord,
   RevokedEntry,

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { StoreError } from './errors.js';
+import { searchKey } from './search-key.js';
 
 /** Column types that differ between the two databases. */
 export interface Dialect {
@@ -112,6 +113,63 @@ function migrations(d: Dialect): Record<string, Migration> {
           .on('certificates')
           .column('status_changed_at')
           .execute();
+      },
+    },
+    '0003-ocsp-status-version': {
+      // biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on the current schema
+      async up(db: Kysely<any>) {
+        // Every status change counts up; a stored OCSP answer is valid only for the count it was signed at.
+        await db.schema
+          .alterTable('certificates')
+          .addColumn('status_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Stored answers from before could be the stale ones this version guards against: re-sign them.
+        await db.deleteFrom('ocsp_responses').execute();
+        await db.schema
+          .alterTable('ocsp_responses')
+          .addColumn('status_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
+    '0004-search-keys': {
+      // biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on the current schema
+      async up(db: Kysely<any>) {
+        // Byte order on both databases, so a prefix is one index range.
+        const text = d.kind === 'postgres' ? sql`text collate "C"` : sql`text`;
+        await db.schema.alterTable('certificates').addColumn('search_name', text).execute();
+        await db.schema.alterTable('certificates').addColumn('search_org', text).execute();
+        for (let after = ''; ; ) {
+          const rows: { serial: string; common_name: string; organization: string | null }[] = await db
+            .selectFrom('certificates')
+            .select(['serial', 'common_name', 'organization'])
+            .where('serial', '>', after)
+            .orderBy('serial')
+            .limit(1000)
+            .execute();
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            await db
+              .updateTable('certificates')
+              .set({
+                search_name: searchKey(r.common_name),
+                search_org: r.organization === null ? null : searchKey(r.organization),
+              })
+              .where('serial', '=', r.serial)
+              .execute();
+          }
+          after = rows[rows.length - 1].serial;
+        }
+        await db.schema
+          .createIndex('certificates_search_name')
+          .on('certificates')
+          .columns(['search_name', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('certificates_search_org')
+          .on('certificates')
+          .column('search_org')
+          .execute();
+        await db.schema.createIndex('certificates_created').on('certificates').column('created_at').execute();
       },
     },
   };

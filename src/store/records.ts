@@ -85,4 +85,17 @@ export interface OcspResponseRecord {
   der: Uint8Array;
   thisUpdate: Date;
   nextUpdate: Date;
+  /** The certificate's status version the response was signed at. */
+  statusVersion: number;
+}
+
+/** A certificate's revocation status as OCSP reports it; `version` counts its status changes. */
+export interface CertificateStatusRecord {
+  serial: string;
+  caId: string;
+  status: CertificateStatus;
+  revokedAt: Date | null;
+  reason: string | null;
+  statusChangedAt: Date;
+  version: number;
 }

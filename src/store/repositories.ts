@@ -1,15 +1,17 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type {
   AuditRecord,
   CaRecord,
   CertificateQuery,
   CertificateRecord,
   CertificateStatus,
+  CertificateStatusRecord,
   CrlRecord,
   OcspResponseRecord,
   RevokedEntry,
 } from './records.js';
 import type { Database } from './schema.js';
+import { prefixEnd, searchKey } from './search-key.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -69,9 +71,16 @@ function toCa(r: Database['cas']): CaRecord {
   };
 }
 
+// A search that takes longer is cut off (PostgreSQL; SQLite's searches are index ranges with a limit).
+const SEARCH_BUDGET_MS = 2000;
+const MAX_RESULTS = 1000;
+
 /** Issued certificates and their status. */
 export class CertificateRepository {
-  constructor(private readonly q: Q) {}
+  constructor(
+    private readonly q: Q,
+    private readonly kind: 'sqlite' | 'postgres',
+  ) {}
 
   /** Stores a newly issued certificate; a duplicate serial is a conflict. */
   async insert(c: CertificateRecord): Promise<void> {
@@ -94,6 +103,26 @@ export class CertificateRepository {
     return row && toCertificate(row);
   }
 
+  /** What an OCSP answer says about a certificate, and the status version it was read at. */
+  async statusOf(serial: string): Promise<CertificateStatusRecord | undefined> {
+    const r = await this.q
+      .selectFrom('certificates')
+      .select(['ca_id', 'status', 'revoked_at', 'revocation_reason', 'status_changed_at', 'status_version'])
+      .where('serial', '=', serial)
+      .executeTakeFirst();
+    return (
+      r && {
+        serial,
+        caId: r.ca_id,
+        status: r.status,
+        revokedAt: dateOrNull(r.revoked_at),
+        reason: r.revocation_reason,
+        statusChangedAt: date(r.status_changed_at),
+        version: Number(r.status_version),
+      }
+    );
+  }
+
   /**
    * Moves a certificate from one status to another. Returns false when its status was no
    * longer `from`, so a concurrent change is never overwritten.
@@ -110,6 +139,7 @@ export class CertificateRepository {
         revoked_at: to.revokedAt && ms(to.revokedAt),
         revocation_reason: to.reason,
         status_changed_at: ms(to.at),
+        status_version: sql<number>`status_version + 1`,
       })
       .where('serial', '=', serial)
       .where('status', '=', from)
@@ -126,8 +156,18 @@ export class CertificateRepository {
       .execute();
   }
 
-  /** Searches certificates by name, e-mail, organization or serial, newest first. */
+  /**
+   * Searches certificates, newest first: by the start of the name or organization, accent- and
+   * case-insensitive (searchKey), by exact e-mail, or by serial. Every condition is an index
+   * range, the result count is capped, and on PostgreSQL the statement has a time budget.
+   */
   async search(query: CertificateQuery): Promise<CertificateRecord[]> {
+    if (this.kind === 'postgres' && !this.q.isTransaction) {
+      return this.q.transaction().execute(async (trx) => {
+        await sql.raw(`set local statement_timeout = ${SEARCH_BUDGET_MS}`).execute(trx);
+        return new CertificateRepository(trx, this.kind).search(query);
+      });
+    }
     const now = ms(query.now ?? new Date());
     let s = this.q.selectFrom('certificates').selectAll();
     if (query.caId) s = s.where('ca_id', '=', query.caId);
@@ -135,16 +175,16 @@ export class CertificateRepository {
     if (query.status === 'expired') s = s.where('not_after', '<', now);
     else if (query.status === 'active') s = s.where('status', '=', 'active').where('not_after', '>=', now);
     else if (query.status) s = s.where('status', '=', query.status);
-    if (query.organization)
-      s = s.where(sql`lower(organization)`, 'like', `%${escapeLike(query.organization.toLowerCase())}%`);
+    const org = query.organization === undefined ? '' : searchKey(query.organization);
+    if (org) s = s.where('search_org', '>=', org).where('search_org', '<', prefixEnd(org));
     if (query.text) {
-      const t = `%${escapeLike(query.text.toLowerCase())}%`;
-      const serial = query.text.replace(/[:\s]/g, '').toUpperCase();
+      const text = query.text.trim();
+      const name = searchKey(text);
+      const serial = text.replace(/[:\s]/g, '').toUpperCase();
       s = s.where((eb) =>
         eb.or([
-          eb(sql`lower(common_name)`, 'like', t),
-          eb(sql`lower(subject)`, 'like', t),
-          eb(sql`lower(email)`, 'like', t),
+          ...(name ? [eb.and([eb('search_name', '>=', name), eb('search_name', '<', prefixEnd(name))])] : []),
+          eb('email', 'in', [...new Set([text, text.toLowerCase()])]),
           eb('serial', '=', serial),
         ]),
       );
@@ -152,7 +192,7 @@ export class CertificateRepository {
     const rows = await s
       .orderBy('created_at', 'desc')
       .orderBy('serial')
-      .limit(Math.min(query.limit ?? 100, 1000))
+      .limit(Math.min(query.limit ?? 100, MAX_RESULTS))
       .offset(query.offset ?? 0)
       .execute();
     return rows.map(toCertificate);
@@ -215,7 +255,7 @@ export class CertificateRepository {
   }
 }
 
-function certificateRow(c: CertificateRecord): Database['certificates'] {
+function certificateRow(c: CertificateRecord): Insertable<Database['certificates']> {
   return {
     serial: c.serial,
     ca_id: c.caId,
@@ -236,11 +276,9 @@ function certificateRow(c: CertificateRecord): Database['certificates'] {
     renewed_from: c.renewedFrom,
     replaced_by: c.replacedBy,
     created_at: ms(c.createdAt),
+    search_name: searchKey(c.commonName),
+    search_org: c.organization === null ? null : searchKey(c.organization),
   };
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[%_\\]/g, (c) => `\\${c}`);
 }
 
 function toRevoked(r: {
@@ -259,7 +297,7 @@ function toRevoked(r: {
   };
 }
 
-function toCertificate(r: Database['certificates']): CertificateRecord {
+function toCertificate(r: Selectable<Database['certificates']>): CertificateRecord {
   return {
     serial: r.serial,
     caId: r.ca_id,
@@ -444,14 +482,23 @@ export class SettingRepository {
 
 /** The OCSP responder's pre-signed responses, so a restart does not re-sign everything. */
 export class OcspResponseRepository {
-  constructor(private readonly q: Q) {}
+  constructor(
+    private readonly q: Q,
+    private readonly kind: 'sqlite' | 'postgres',
+  ) {}
 
-  /** A stored response for a CertID, if any. */
+  /**
+   * A stored response for a CertID, if it was signed at the certificate's current status version:
+   * one written back by a request that raced a status change is never handed out.
+   */
   async get(certId: string): Promise<OcspResponseRecord | undefined> {
     const r = await this.q
-      .selectFrom('ocsp_responses')
-      .selectAll()
-      .where('cert_id', '=', certId)
+      .selectFrom('ocsp_responses as r')
+      .innerJoin('certificates as c', (j) =>
+        j.onRef('c.serial', '=', 'r.serial').onRef('c.status_version', '=', 'r.status_version'),
+      )
+      .select(['r.cert_id', 'r.serial', 'r.der', 'r.this_update', 'r.next_update', 'r.status_version'])
+      .where('r.cert_id', '=', certId)
       .executeTakeFirst();
     return (
       r && {
@@ -460,28 +507,55 @@ export class OcspResponseRepository {
         der: bytes(r.der),
         thisUpdate: date(r.this_update),
         nextUpdate: date(r.next_update),
+        statusVersion: Number(r.status_version),
       }
     );
   }
 
-  /** Stores or replaces a response. */
-  async put(r: OcspResponseRecord): Promise<void> {
-    const row = {
-      cert_id: r.certId,
-      serial: r.serial,
-      der: r.der,
-      this_update: ms(r.thisUpdate),
-      next_update: ms(r.nextUpdate),
-    };
-    await this.q
+  /**
+   * Stores or replaces a response, but only while the certificate is still at the status version
+   * the response was signed for (compare-and-set in one statement). On PostgreSQL the certificate
+   * row is share-locked, so a status change either commits first (and nothing is stored) or waits
+   * for this write and then deletes it. Returns whether the response was stored.
+   */
+  async putIfCurrent(r: OcspResponseRecord): Promise<boolean> {
+    let current = this.q
+      .selectFrom('certificates')
+      .select((eb) => [
+        eb.val(r.certId).as('cert_id'),
+        eb.val(r.serial).as('serial'),
+        eb.val(r.der).as('der'),
+        eb.val(ms(r.thisUpdate)).as('this_update'),
+        eb.val(ms(r.nextUpdate)).as('next_update'),
+        eb.val(r.statusVersion).as('status_version'),
+      ])
+      .where('serial', '=', r.serial)
+      .where('status_version', '=', r.statusVersion);
+    // SQLite has one writer at a time, so the statement cannot interleave with a status change.
+    if (this.kind === 'postgres') current = current.forShare();
+    const res = await this.q
       .insertInto('ocsp_responses')
-      .values(row)
+      .columns(['cert_id', 'serial', 'der', 'this_update', 'next_update', 'status_version'])
+      .expression(current)
       .onConflict((oc) =>
-        oc
-          .column('cert_id')
-          .doUpdateSet({ der: row.der, this_update: row.this_update, next_update: row.next_update }),
+        oc.column('cert_id').doUpdateSet((eb) => ({
+          der: eb.ref('excluded.der'),
+          this_update: eb.ref('excluded.this_update'),
+          next_update: eb.ref('excluded.next_update'),
+          status_version: eb.ref('excluded.status_version'),
+        })),
       )
-      .execute();
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  /** How many responses are stored. */
+  async count(): Promise<number> {
+    const row = await this.q
+      .selectFrom('ocsp_responses')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Forgets every response about a certificate: its status changed. */

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Times are milliseconds since the epoch (int8 in PostgreSQL); binary columns are DER. */
 export interface CaTable {
   id: string;
@@ -29,6 +31,11 @@ export interface CertificateTable {
   revoked_at: number | null;
   revocation_reason: string | null;
   status_changed_at: number;
+  /** Counts status changes: what a stored OCSP answer is checked against. */
+  status_version: Generated<number>;
+  /** searchKey(common_name) and searchKey(organization): what search compares with. */
+  search_name: string | null;
+  search_org: string | null;
   renewed_from: string | null;
   replaced_by: string | null;
   created_at: number;
@@ -74,6 +81,8 @@ export interface OcspResponseTable {
   der: Uint8Array;
   this_update: number;
   next_update: number;
+  /** The certificate's status_version the answer was signed at; any other means stale. */
+  status_version: number;
 }
 
 export interface Database {

@@ -21,13 +21,13 @@ export class StoreView {
   readonly settings: SettingRepository;
   readonly ocspResponses: OcspResponseRepository;
 
-  constructor(q: Kysely<Database> | Transaction<Database>) {
+  constructor(q: Kysely<Database> | Transaction<Database>, kind: 'sqlite' | 'postgres') {
     this.cas = new CaRepository(q);
-    this.certificates = new CertificateRepository(q);
+    this.certificates = new CertificateRepository(q, kind);
     this.crls = new CrlRepository(q);
     this.audit = new AuditRepository(q);
     this.settings = new SettingRepository(q);
-    this.ocspResponses = new OcspResponseRepository(q);
+    this.ocspResponses = new OcspResponseRepository(q, kind);
   }
 }
 
@@ -37,7 +37,7 @@ export class Store extends StoreView {
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
   ) {
-    super(db);
+    super(db, dialect.kind);
   }
 
   /** Opens the configured database; `create` allows making a new SQLite file. */
@@ -53,7 +53,7 @@ export class Store extends StoreView {
   /** Runs `fn` in one transaction: all of it is stored, or none of it. */
   async transaction<T>(fn: (tx: StoreView) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction().execute((trx) => fn(new StoreView(trx)));
+      return await this.db.transaction().execute((trx) => fn(new StoreView(trx, this.dialect.kind)));
     } catch (e) {
       throw translateError(e);
     }

@@ -1,1 +1,6 @@
-export { type OcspAnswer, OcspResponder, type OcspResponderOptions } from './ocsp-responder.js';
+export {
+  type OcspAnswer,
+  OcspResponder,
+  type OcspResponderOptions,
+  type StoreFault,
+} from './ocsp-responder.js';

@@ -15,6 +15,7 @@ import {
   type RevocationReason,
   type SignatureAlgorithm,
 } from '../pki/index.js';
+import { type CertificateStatusRecord, type OcspResponseRecord, StoreError } from '../store/index.js';
 
 /** What the responder answers: the DER body and, for a cacheable answer, its freshness. */
 export interface OcspAnswer {
@@ -25,7 +26,7 @@ export interface OcspAnswer {
   nextUpdate?: Date;
   etag?: string;
   cache: 'hit' | 'miss' | 'none';
-  status: 'successful' | 'malformedRequest' | 'unauthorized' | 'internalError';
+  status: 'successful' | 'malformedRequest' | 'unauthorized' | 'internalError' | 'tryLater';
 }
 
 /** How one CA's certificates are answered for: which key signs, and with which certificate attached. */
@@ -55,6 +56,20 @@ export interface OcspResponderOptions {
   maxCached: number;
   /** Told how long each signature took (for the signing-latency metric). */
   onSigned?: (seconds: number) => void;
+  /** Told when the database failed under a request (the answer was then tryLater or internalError). */
+  onStoreError?: (error: unknown) => void;
+}
+
+/** The last failure to store a signed answer. */
+export interface StoreFault {
+  code: string;
+  message: string;
+  at: Date;
+}
+
+/** A cache miss under way: a status change of its certificate meanwhile makes its answer unfit to keep. */
+interface Miss {
+  stale: boolean;
 }
 
 const HASHES: CertIdHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
@@ -75,6 +90,8 @@ export class OcspResponder {
   // Request bytes (latin1) → cache key, for nonce-less single questions already parsed once: clients
   // repeat the same bytes, and parsing costs more than the rest of a hit.
   private readonly byRequest = new Map<string, string>();
+  private readonly misses = new Map<string, Set<Miss>>();
+  #storeFault?: StoreFault;
 
   private constructor(
     private readonly authority: CertificateAuthority,
@@ -124,8 +141,21 @@ export class OcspResponder {
     await Promise.all([...new Set(this.issuers.values())].map((r) => r.signer));
   }
 
-  /** Answers one DER OCSP request; never throws for bad input, only for a broken store. */
+  /**
+   * Answers one DER OCSP request. Never throws: a database that is down or busy answers tryLater,
+   * any other failure internalError, both encoded as OCSP (RFC 6960 §2.3).
+   */
   async respond(request: Uint8Array, now: Date = new Date()): Promise<OcspAnswer> {
+    try {
+      return await this.answer(request, now);
+    } catch (e) {
+      this.options.onStoreError?.(e);
+      const transient = e instanceof StoreError && (e.code === 'unavailable' || e.code === 'locked');
+      return errorAnswer(transient ? 'tryLater' : 'internalError');
+    }
+  }
+
+  private async answer(request: Uint8Array, now: Date): Promise<OcspAnswer> {
     const bytes = request.length <= MAX_MEMO_REQUEST ? latin1(request) : undefined;
     const known = bytes === undefined ? undefined : this.byRequest.get(bytes);
     if (known !== undefined) {
@@ -163,7 +193,13 @@ export class OcspResponder {
         status: 'successful',
       };
     }
-    const der = await this.sign(first, parsed.certIds, now, parsed.nonce);
+    const statuses = await Promise.all(parsed.certIds.map((id) => this.status(first.caId, id.serialHex)));
+    const der = await this.sign(
+      first,
+      parsed.certIds.map((certId, i) => ({ certId, status: statuses[i].status })),
+      now,
+      parsed.nonce,
+    );
     return { der, cacheable: false, cache: 'none', status: 'successful' };
   }
 
@@ -171,6 +207,12 @@ export class OcspResponder {
   forget(serial: string): void {
     for (const key of this.bySerial.get(serial) ?? []) this.cache.delete(key);
     this.bySerial.delete(serial);
+    for (const miss of this.misses.get(serial) ?? []) miss.stale = true;
+  }
+
+  /** Why a signed answer last could not be stored, and when (kept after later stores succeed). */
+  get storeFault(): StoreFault | undefined {
+    return this.#storeFault;
   }
 
   /** How many responses are held in memory. */
@@ -179,22 +221,47 @@ export class OcspResponder {
   }
 
   private async cached(responder: Responder, certId: OcspCertId, key: string, now: Date): Promise<Cached> {
-    const stored = await this.authority.store.ocspResponses.get(key);
-    const refreshAfter = (this.options.validityHours * HOUR) / 2;
-    if (stored && now.getTime() < stored.thisUpdate.getTime() + refreshAfter) {
-      return this.remember(key, stored.serial, stored.der, stored.thisUpdate, stored.nextUpdate);
+    const serial = certId.serialHex;
+    const miss: Miss = { stale: false };
+    const misses = this.misses.get(serial) ?? new Set<Miss>();
+    misses.add(miss);
+    this.misses.set(serial, misses);
+    try {
+      const stored = await this.authority.store.ocspResponses.get(key);
+      const refreshAfter = (this.options.validityHours * HOUR) / 2;
+      if (stored && now.getTime() < stored.thisUpdate.getTime() + refreshAfter) {
+        const entry = this.entry(stored.serial, stored.der, stored.thisUpdate, stored.nextUpdate);
+        return miss.stale ? entry : this.keep(key, entry);
+      }
+      const thisUpdate = wholeSecond(now);
+      const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
+      const { status, record } = await this.status(responder.caId, serial);
+      const der = await this.sign(responder, [{ certId, status }], now);
+      // Unknown serials are not stored: strangers' questions must not grow the database.
+      if (record)
+        await this.store({ certId: key, serial, der, thisUpdate, nextUpdate, statusVersion: record.version });
+      const entry = this.entry(serial, der, thisUpdate, nextUpdate);
+      // The status changed while this answer was made: send it (it was true when read), keep it nowhere.
+      return miss.stale ? entry : this.keep(key, entry);
+    } finally {
+      misses.delete(miss);
+      if (misses.size === 0) this.misses.delete(serial);
     }
-    const thisUpdate = wholeSecond(now);
-    const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
-    const der = await this.sign(responder, [certId], now);
-    await this.authority.store.ocspResponses.put({
-      certId: key,
-      serial: certId.serialHex,
-      der,
-      thisUpdate,
-      nextUpdate,
-    });
-    return this.remember(key, certId.serialHex, der, thisUpdate, nextUpdate);
+  }
+
+  // A signed answer is sent even when it cannot be stored: storing only saves a later signature.
+  private async store(r: OcspResponseRecord): Promise<void> {
+    try {
+      await this.authority.store.ocspResponses.putIfCurrent(r);
+    } catch (e) {
+      const err = e as { code?: unknown; message?: string };
+      this.#storeFault = {
+        code: typeof err?.code === 'string' ? err.code : 'internal-error',
+        message: err?.message ?? String(e),
+        at: new Date(),
+      };
+      this.options.onStoreError?.(e);
+    }
   }
 
   // Bounded like the cache; a dropped entry only costs one parse.
@@ -204,10 +271,10 @@ export class OcspResponder {
     this.byRequest.set(bytes, key);
   }
 
-  private remember(key: string, serial: string, der: Uint8Array, thisUpdate: Date, nextUpdate: Date): Cached {
+  private entry(serial: string, der: Uint8Array, thisUpdate: Date, nextUpdate: Date): Cached {
     const body = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
     const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-    const entry: Cached = {
+    return {
       der: body,
       serial,
       thisUpdate,
@@ -224,6 +291,9 @@ export class OcspResponder {
         status: 'successful',
       } as const),
     };
+  }
+
+  private keep(key: string, entry: Cached): Cached {
     if (this.cache.size >= this.options.maxCached) {
       const oldest = this.cache.keys().next().value!;
       const old = this.cache.get(oldest)!;
@@ -232,28 +302,21 @@ export class OcspResponder {
     }
     this.cache.delete(key);
     this.cache.set(key, entry);
-    const keys = this.bySerial.get(serial) ?? new Set<string>();
+    const keys = this.bySerial.get(entry.serial) ?? new Set<string>();
     keys.add(key);
-    this.bySerial.set(serial, keys);
+    this.bySerial.set(entry.serial, keys);
     return entry;
   }
 
   private async sign(
     responder: Responder,
-    certIds: OcspCertId[],
+    answers: { certId: OcspCertId; status: OcspCertStatus }[],
     now: Date,
     nonce?: Uint8Array,
   ): Promise<Uint8Array> {
     const thisUpdate = wholeSecond(now);
     const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
-    const responses = await Promise.all(
-      certIds.map(async (certId) => ({
-        certId,
-        status: await this.status(responder.caId, certId.serialHex),
-        thisUpdate,
-        nextUpdate,
-      })),
-    );
+    const responses = answers.map((a) => ({ ...a, thisUpdate, nextUpdate }));
     const signer = await responder.signer;
     const started = performance.now();
     const der = await buildOcspResponse(
@@ -271,18 +334,24 @@ export class OcspResponder {
     return der;
   }
 
-  private async status(caId: string, serial: string): Promise<OcspCertStatus> {
-    const record = await this.authority.store.certificates.get(serial);
-    if (!record || record.caId !== caId) return { status: 'unknown' };
-    if (record.status === 'active') return { status: 'good' };
+  private async status(
+    caId: string,
+    serial: string,
+  ): Promise<{ status: OcspCertStatus; record?: CertificateStatusRecord }> {
+    const record = await this.authority.store.certificates.statusOf(serial);
+    if (!record || record.caId !== caId) return { status: { status: 'unknown' } };
+    if (record.status === 'active') return { status: { status: 'good' }, record };
     const reason = (
-      record.status === 'hold' ? 'certificateHold' : (record.revocationReason ?? 'unspecified')
+      record.status === 'hold' ? 'certificateHold' : (record.reason ?? 'unspecified')
     ) as RevocationReason;
-    return { status: 'revoked', revokedAt: record.revokedAt ?? record.statusChangedAt, reason };
+    return {
+      status: { status: 'revoked', revokedAt: record.revokedAt ?? record.statusChangedAt, reason },
+      record,
+    };
   }
 }
 
-function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalError'): OcspAnswer {
+function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalError' | 'tryLater'): OcspAnswer {
   return { der: ocspErrorResponse(status), cacheable: false, cache: 'none', status };
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import { ocspErrorResponse } from '../../pki/index.js';
 import type { OcspAnswer } from '../../va/index.js';
-import { problemFor } from '../problem.js';
 import type { Services } from '../services.js';
 
 const MAX_REQUEST = 64 * 1024;
@@ -66,7 +66,7 @@ export function ocspFastPath(
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     // A client that goes away before the end gets nothing: the socket is gone.
     req.on('end', () => {
-      void answerPost(s, log, req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), started);
+      void answerPost(s, log, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), started);
     });
     return true;
   };
@@ -75,12 +75,10 @@ export function ocspFastPath(
 async function answerPost(
   s: Services,
   log: FastifyBaseLogger,
-  req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
   started: number,
 ): Promise<void> {
-  let status = 200;
   try {
     const a = await s.ocsp.respond(body);
     s.metrics.ocspAnswer(a.cache);
@@ -91,21 +89,20 @@ async function answerPost(
     });
     res.end(a.der);
   } catch (error) {
-    // As the server's error handler does: log server faults, answer with a problem document.
-    const p = problemFor(error, req.url);
-    status = p.status;
-    if (p.status >= 500 && p.status !== 503) log.error({ err: error }, 'request failed');
+    // The responder answers its own failures as OCSP; this is a fault past it. Still OCSP, never JSON.
+    log.error({ err: error }, 'request failed');
     if (res.headersSent) res.destroy();
     else {
-      const json = JSON.stringify(p);
-      res.writeHead(p.status, {
-        'content-type': 'application/problem+json; charset=utf-8',
-        'content-length': Buffer.byteLength(json),
+      const der = ocspErrorResponse('internalError');
+      res.writeHead(200, {
+        'content-type': RESPONSE_TYPE,
+        'cache-control': NOT_CACHED,
+        'content-length': der.length,
       });
-      res.end(json);
+      res.end(der);
     }
   }
-  s.metrics.request('ocsp', status, (performance.now() - started) / 1000);
+  s.metrics.request('ocsp', 200, (performance.now() - started) / 1000);
 }
 
 /** The GET form is base64 of the DER, URL-encoded; clients differ in which characters they escape. */

@@ -49,15 +49,23 @@ export function repositoryRoutes(app: FastifyInstance, s: Services): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            q: { type: 'string', maxLength: 200, description: 'name, e-mail or serial' },
-            org: { type: 'string', maxLength: 200, description: 'organization (O)' },
+            q: {
+              type: 'string',
+              maxLength: 200,
+              description: 'start of the name (accents and case ignored), e-mail or serial',
+            },
+            org: {
+              type: 'string',
+              maxLength: 200,
+              description: 'start of the organization (O), accents and case ignored',
+            },
             status: { type: 'string', enum: ['active', 'hold', 'revoked', 'expired'] },
             profile: {
               type: 'string',
               enum: ['individual', 'organization', 'device', 'tsa', 'ocsp', 'subca'],
             },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-            offset: { type: 'integer', minimum: 0, maximum: 100000, default: 0 },
+            offset: { type: 'integer', minimum: 0, maximum: 10000, default: 0 },
           },
         },
         response: {
