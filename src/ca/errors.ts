@@ -12,7 +12,11 @@ export class CaError extends Error {
       | 'bad-validity'
       | 'illegal-transition'
       | 'reason-not-allowed'
-      | 'expired',
+      | 'expired'
+      | 'offline-ca'
+      | 'not-offline'
+      | 'bad-import'
+      | 'no-audit-key',
     message: string,
   ) {
     super(message);

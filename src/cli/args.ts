@@ -9,6 +9,7 @@ export const COMMON_OPTIONS = {
   data: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  actor: { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Parses a command's arguments strictly: an unknown option is a usage error, not ignored. */
@@ -45,6 +46,7 @@ export function parseArgs<const O extends Record<string, OptionSpec>>(
       data?: string;
       json?: boolean;
       help?: boolean;
+      actor?: string;
     };
     positionals: string[];
   };

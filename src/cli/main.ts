@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   crl: async () => (await import('./crl.js')).crlCommand,
   ca: async () => (await import('./ca.js')).caCommand,
   audit: async () => (await import('./audit.js')).auditCommand,
+  root: async () => (await import('./root.js')).rootCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
   ocsp: async () => (await import('./ocsp.js')).ocspCommand,
   ts: async () => (await import('./ts.js')).tsCommand,
@@ -48,7 +49,9 @@ ${ts.TS_HELP}
 
 ${pdf.PDF_HELP}
 
-kyso audit verify: checks the hash-chained audit log
+${(await import('./root.js')).ROOT_HELP}
+
+${(await import('./audit.js')).AUDIT_HELP}
 
 Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
 }
