@@ -2,10 +2,22 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CrlSchedule } from '../src/ca/index.js';
+import { main } from '../src/cli/main.js';
 import { type RunningServer, startServer } from '../src/cli/serve.js';
 import { loadConfig } from '../src/config.js';
-import { parseCrl, toPem } from '../src/pki/index.js';
-import { describeWith, kyso, kysoAsync, run, runAsync, tempDir, toolMissing } from './support/env.js';
+import { parseCertificate, parseCrl, toPem, verifySignature } from '../src/pki/index.js';
+import { Store } from '../src/store/index.js';
+import {
+  describeWith,
+  kyso,
+  kysoAsync,
+  run,
+  runAsync,
+  softHsmMissing,
+  softHsmToken,
+  tempDir,
+  toolMissing,
+} from './support/env.js';
 
 const DAY = 86_400_000;
 
@@ -201,4 +213,62 @@ describeWith(toolMissing('openssl'), 'an offline root', () => {
     expect(logged).toEqual(expect.arrayContaining(['crl 2', `ocsp ${issuingSerial}`]));
     expect(readFileSync(file('next.crl'), 'utf8')).toContain('BEGIN X509 CRL');
   }, 300_000);
+});
+
+describeWith(softHsmMissing(), 'an offline root on its own token', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let token: ReturnType<typeof softHsmToken>;
+  beforeAll(() => {
+    tmp = tempDir();
+    token = softHsmToken('kyso-root');
+  });
+  afterAll(() => {
+    token?.remove();
+    tmp?.remove();
+  });
+
+  test('kyso init --root-backend pkcs11 makes the root key on the token and soft keys online', async () => {
+    const online = path.join(tmp.dir, 'online');
+    const out: string[] = [];
+    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), interactive: false };
+    process.env.KYSO_ROOT_PKCS11_PIN = token.pin;
+    try {
+      const code = await main(
+        [
+          'init',
+          '--data',
+          online,
+          '--root-data',
+          path.join(tmp.dir, 'root'),
+          '--root-backend',
+          'pkcs11',
+          '--root-pkcs11-module',
+          token.module,
+          '--root-token-label',
+          token.label,
+          '--root-name',
+          'C=VN, O=Bộ Quốc phòng, CN=Root CA',
+          '--json',
+        ],
+        io,
+      );
+      expect(out.join('')).not.toContain('kyso:');
+      expect(code).toBe(0);
+    } finally {
+      delete process.env.KYSO_ROOT_PKCS11_PIN;
+    }
+    const rootSettings = JSON.parse(readFileSync(path.join(tmp.dir, 'root', 'kyso.json'), 'utf8'));
+    expect(rootSettings.keys).toMatchObject({ backend: 'pkcs11', tokenLabel: token.label });
+    expect(readdirSync(path.join(online, 'keys')).filter((f) => f.includes('root'))).toEqual([]);
+    const store = await Store.open(loadConfig({ dataDir: online, env: {} }).database);
+    try {
+      const root = (await store.cas.get('root'))!;
+      expect(root.keyRef).toBe('offline:root');
+      const crl = parseCrl((await store.crls.latest('root', 'full'))!.der);
+      const key = parseCertificate(root.certificate).publicKey;
+      expect(verifySignature(crl.signatureAlgorithm, key, crl.tbs, crl.signature)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
 });

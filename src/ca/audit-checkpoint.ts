@@ -16,7 +16,10 @@ export async function makeAuditCheckpoint(
 ): Promise<AuditCheckpoint> {
   const setting = await authority.store.settings.get(AUDIT_KEY_SETTING);
   if (!setting)
-    throw new CaError('no-audit-key', 'this data directory has no audit key (made by `kyso init` since 0.2)');
+    throw new CaError(
+      'no-audit-key',
+      'this data directory has no audit key: it was initialized before `kyso init` made one',
+    );
   const key = JSON.parse(setting) as AuditKeySetting;
   const signer = await (await authority.keyBackend()).signer(key.keyRef, key.algorithm);
   const head = (await authority.store.audit.head()) ?? { seq: 0, hash: '0'.repeat(64) };

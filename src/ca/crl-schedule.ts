@@ -27,6 +27,8 @@ export class CrlSchedule {
   // CA id → when a full CRL is due because of a revocation, and the timer that makes it then.
   private readonly fullDue = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly now: () => Date;
+  // What was warned about, and when: a warning a day is enough, not one a minute.
+  private readonly warned = new Map<string, number>();
 
   constructor(
     private readonly authority: CertificateAuthority,
@@ -128,8 +130,12 @@ export class CrlSchedule {
     const warnBefore = this.authority.config.offlineRoot.warnDays * 24 * HOUR;
     try {
       for (const item of await presignedExpiry(this.authority)) {
-        if (!item.nextUpdate || item.nextUpdate.getTime() - now.getTime() <= warnBefore)
-          this.events.expiring?.(item);
+        if (item.nextUpdate && item.nextUpdate.getTime() - now.getTime() > warnBefore) continue;
+        const key = `${item.caId}:${item.kind}:${item.what}`;
+        const last = this.warned.get(key);
+        if (last !== undefined && now.getTime() - last < 24 * HOUR) continue;
+        this.warned.set(key, now.getTime());
+        this.events.expiring?.(item);
       }
     } catch (e) {
       this.events.failed?.('offline root', e);
@@ -137,7 +143,6 @@ export class CrlSchedule {
   }
 
   private async issue(caId: string, delta: boolean, now?: Date): Promise<void> {
-    // The CRL is stamped with the real clock unless a test gave its own.
     const crl = await issueCrl(this.authority, { caId, delta, actor: 'system:crl-schedule', now });
     this.events.issued?.({ caId, number: crl.number, delta, entries: crl.entries });
   }
