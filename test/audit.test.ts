@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { auditHash, verifyAuditLog } from '../src/auth/index.js';
+import { auditHash, parseCheckpoint, verifyAuditLog } from '../src/auth/index.js';
+import { AuditCheckpointSchedule } from '../src/ca/index.js';
 import { initTestCa, opensslCsr, type TestCa, testEnv } from './support/ca.js';
 import { describeWith, tempDir, testDatabases, toolMissing } from './support/env.js';
 
@@ -194,6 +195,22 @@ for (const { db, missing } of testDatabases()) {
       expect(JSON.parse(f.out).problems.map((p: { problem: string }) => p.problem)).toEqual([
         'checkpoint-signature',
       ]);
+    });
+
+    test('the server’s checkpoint schedule writes a file when the head moves, which verify accepts', async () => {
+      const dir = path.join(tmp.dir, `checkpoints-${db.name}`);
+      const schedule = new AuditCheckpointSchedule(t.ca, dir, 60_000);
+      const first = await schedule.runOnce();
+      expect(first).toBeDefined();
+      expect(await schedule.runOnce()).toBeUndefined();
+      await t.ca.hold(serials[4], { actor: 'officer-3' });
+      const second = await schedule.runOnce();
+      expect(readdirSync(dir).sort()).toEqual([path.basename(first!), path.basename(second!)].sort());
+      for (const file of [first!, second!]) {
+        const checkpoint = parseCheckpoint(readFileSync(file, 'utf8'));
+        expect((await verifyAuditLog(t.ca.store, { checkpoint })).ok).toBe(true);
+      }
+      await t.ca.release(serials[4], { actor: 'officer-3' });
     });
 
     test('audit log reads the entries by time, actor and action; a command records who ran it', async () => {

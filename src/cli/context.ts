@@ -22,9 +22,18 @@ export async function withAuthority<T>(
  * KYSO_ACTOR) and the OS account and host it ran under, or only the latter.
  */
 export function cliActor(named?: string): string {
-  const user = process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? userInfo().username;
+  const user = process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? osUser();
   const account = `${user}@${hostname()}`;
   const name = (named ?? process.env.KYSO_ACTOR)?.trim();
   if (name !== undefined && name === '') throw new UsageError('--actor (or KYSO_ACTOR) must not be empty');
   return name ? `${name} (${account})` : account;
+}
+
+// userInfo() throws for a uid without a passwd entry (some containers).
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
 }
