@@ -95,28 +95,21 @@ export class OcspResponder {
       // The issuing CA answers through its delegated responder; any other CA signs its own answers.
       const useDelegated =
         !!service && !!serviceRecord && serviceRecord.caId === ca.id && serviceRecord.status === 'active';
-      const responder_: Responder = isOffline(ca)
+      const responder_: Responder = useDelegated
         ? {
             caId: ca.id,
-            algorithm: ca.algorithm as SignatureAlgorithm,
-            responderKeyId: new Uint8Array(),
-            certs: [],
+            signer: authority.keyBackend().then((k) => k.signer(service!.keyRef, service!.algorithm)),
+            algorithm: service!.algorithm,
+            responderKeyId: keyIdentifier(parseCertificate(serviceRecord!.der).publicKey),
+            certs: [serviceRecord!.der],
           }
-        : useDelegated
-          ? {
-              caId: ca.id,
-              signer: authority.keyBackend().then((k) => k.signer(service!.keyRef, service!.algorithm)),
-              algorithm: service!.algorithm,
-              responderKeyId: keyIdentifier(parseCertificate(serviceRecord!.der).publicKey),
-              certs: [serviceRecord!.der],
-            }
-          : {
-              caId: ca.id,
-              signer: authority.caSigner(ca.id),
-              algorithm: ca.algorithm as SignatureAlgorithm,
-              responderKeyId: caCert.subjectKeyId ?? keyIdentifier(caCert.publicKey),
-              certs: [],
-            };
+        : {
+            caId: ca.id,
+            signer: isOffline(ca) ? undefined : authority.caSigner(ca.id),
+            algorithm: ca.algorithm as SignatureAlgorithm,
+            responderKeyId: caCert.subjectKeyId ?? keyIdentifier(caCert.publicKey),
+            certs: [],
+          };
       responder_.signer?.catch(() => {});
       for (const hash of HASHES) {
         const h = issuerHashes(caCert, hash);
