@@ -66,7 +66,12 @@ export class CrlSchedule {
   soon(caId: string, delayMs = 2000): void {
     const fullAfter = this.authority.config.crl.fullAfterRevocationSeconds * 1000;
     if (fullAfter > 0 && !this.fullDue.has(caId)) {
-      const timer = setTimeout(() => void this.runOnce(), fullAfter);
+      // After a run under way, not folded into it: that run may have checked this CA already.
+      const timer = setTimeout(() => {
+        (this.running ?? Promise.resolve())
+          .then(() => this.runOnce())
+          .catch((e) => this.events.failed?.(caId, e));
+      }, fullAfter);
       timer.unref();
       this.fullDue.set(caId, { at: this.now().getTime() + fullAfter, timer });
     }
