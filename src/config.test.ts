@@ -33,6 +33,12 @@ test('defaults: SQLite in the data directory, soft keys with the passphrase file
     deltaValidityHours: 24,
     fullIntervalHours: 24,
     deltaIntervalMinutes: 60,
+    fullAfterRevocationSeconds: 30,
+  });
+  expect(c.offlineRoot).toEqual({ presignedDays: 365, warnDays: 30 });
+  expect(c.audit).toEqual({
+    checkpointDir: path.join(dir, 'audit-checkpoints'),
+    checkpointIntervalMinutes: 60,
   });
   expect(c.tsa).toMatchObject({ acceptedPolicies: [], accuracySeconds: 1 });
 });

@@ -59,6 +59,8 @@ const fileSchema = z
         deltaValidityHours: z.number().positive().optional(),
         fullIntervalHours: z.number().positive().optional(),
         deltaIntervalMinutes: z.number().positive().optional(),
+        /** A full CRL this long after a revocation (0: only on the interval). */
+        fullAfterRevocationSeconds: z.number().int().min(0).max(60).optional(),
       })
       .strict()
       .optional(),
@@ -82,6 +84,24 @@ const fileSchema = z
           .optional(),
         acceptedPolicies: z.array(z.string().regex(/^\d+(\.\d+)+$/)).optional(),
         accuracySeconds: z.number().int().positive().max(60).optional(),
+      })
+      .strict()
+      .optional(),
+    offlineRoot: z
+      .object({
+        /** How long the root's pre-signed CRL and OCSP answers are valid. */
+        presignedDays: z.number().int().positive().max(1096).optional(),
+        /** The server warns this many days before they run out. */
+        warnDays: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    audit: z
+      .object({
+        /** Where the server writes signed audit checkpoints (relative to the data directory). */
+        checkpointDir: z.string().min(1).optional(),
+        /** Minutes between checkpoints (0: none). */
+        checkpointIntervalMinutes: z.number().min(0).optional(),
       })
       .strict()
       .optional(),
@@ -118,7 +138,10 @@ export interface Config {
     deltaValidityHours: number;
     fullIntervalHours: number;
     deltaIntervalMinutes: number;
+    fullAfterRevocationSeconds: number;
   };
+  offlineRoot: { presignedDays: number; warnDays: number };
+  audit: { checkpointDir: string; checkpointIntervalMinutes: number };
   profiles: Record<string, ProfileOverride>;
   ocsp: { validityHours: number; maxCached: number };
   /** Policy undefined: the TSA's own default. */
@@ -240,6 +263,15 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
       deltaValidityHours: file.crl?.deltaValidityHours ?? 24,
       fullIntervalHours: file.crl?.fullIntervalHours ?? 24,
       deltaIntervalMinutes: file.crl?.deltaIntervalMinutes ?? 60,
+      fullAfterRevocationSeconds: file.crl?.fullAfterRevocationSeconds ?? 30,
+    },
+    offlineRoot: {
+      presignedDays: file.offlineRoot?.presignedDays ?? 365,
+      warnDays: file.offlineRoot?.warnDays ?? 30,
+    },
+    audit: {
+      checkpointDir: path.resolve(dataDir, file.audit?.checkpointDir ?? 'audit-checkpoints'),
+      checkpointIntervalMinutes: file.audit?.checkpointIntervalMinutes ?? 60,
     },
     profiles: file.profiles ?? {},
     ocsp: { validityHours: file.ocsp?.validityHours ?? 24, maxCached: file.ocsp?.maxCached ?? 200_000 },

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { verifyAuditLog } from '../src/auth/index.js';
+import { auditHash, parseCheckpoint, verifyAuditLog } from '../src/auth/index.js';
+import { AuditCheckpointSchedule } from '../src/ca/index.js';
 import { initTestCa, opensslCsr, type TestCa, testEnv } from './support/ca.js';
 import { describeWith, tempDir, testDatabases, toolMissing } from './support/env.js';
 
@@ -13,6 +16,7 @@ for (const { db, missing } of testDatabases()) {
     let drop: () => Promise<void>;
     let snapshot: Record<string, unknown>[];
     let head: Record<string, unknown>;
+    const serials: string[] = [];
 
     beforeAll(async () => {
       tmp = tempDir();
@@ -27,6 +31,7 @@ for (const { db, missing } of testDatabases()) {
           subject: `C=VN, O=Sở Tài chính, CN=Người ${i}`,
           actor: 'officer-1',
         });
+        serials.push(r.serial);
         if (i % 2) await t.ca.revoke(r.serial, { reason: 'affiliationChanged', actor: 'officer-2' });
       }
       snapshot = (
@@ -100,20 +105,151 @@ for (const { db, missing } of testDatabases()) {
       expect(await problems()).toContain('broken-link');
     });
 
-    test('the command line reports a damaged log with exit status 1', async () => {
+    /** Runs `kyso ARGS --data DIR` in this process, on this database; exit status and output. */
+    async function cli(
+      args: string[],
+      env: Record<string, string> = {},
+    ): Promise<{ code: number; out: string }> {
       const { main } = await import('../src/cli/main.js');
-      await sql`update audit_log set action = 'nothing' where seq = 2`.execute(t.ca.store.kysely);
       const out: string[] = [];
       const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), interactive: false };
-      const prev = process.env.KYSO_DATABASE_URL;
-      if (t.config.database.kind === 'postgres') process.env.KYSO_DATABASE_URL = t.config.database.url;
+      const vars = {
+        KYSO_DATABASE_URL: t.config.database.kind === 'postgres' ? t.config.database.url : undefined,
+        KYSO_ACTOR: undefined,
+        ...env,
+      };
+      const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+      const set = (v: Record<string, string | undefined>) => {
+        for (const [k, x] of Object.entries(v)) {
+          if (x === undefined) delete process.env[k];
+          else process.env[k] = x;
+        }
+      };
+      set(vars);
       try {
-        expect(await main(['audit', 'verify', '--data', t.config.dataDir], io)).toBe(1);
+        const code = await main([...args, '--data', t.config.dataDir], io);
+        return { code, out: out.join('') };
       } finally {
-        if (prev === undefined) delete process.env.KYSO_DATABASE_URL;
-        else process.env.KYSO_DATABASE_URL = prev;
+        set(prev);
       }
-      expect(out.join('')).toContain('entry 2 was changed after it was written');
+    }
+
+    test('the command line reports a damaged log with exit status 1', async () => {
+      await sql`update audit_log set action = 'nothing' where seq = 2`.execute(t.ca.store.kysely);
+      const r = await cli(['audit', 'verify']);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('entry 2 was changed after it was written');
+    });
+
+    test('verify --json names the head by its sequence number and hash', async () => {
+      const r = await cli(['audit', 'verify', '--json']);
+      expect(r.code).toBe(0);
+      const last = snapshot[snapshot.length - 1];
+      expect(JSON.parse(r.out)).toMatchObject({ ok: true, headSeq: Number(last.seq), headHash: last.hash });
+    });
+
+    test('a chain rewritten consistently passes a plain verify but not one against a signed checkpoint', async () => {
+      const checkpoint = path.join(tmp.dir, 'checkpoint.json');
+      expect((await cli(['audit', 'checkpoint', '--out', checkpoint])).code).toBe(0);
+      expect((await cli(['audit', 'verify', '--checkpoint', checkpoint])).code).toBe(0);
+
+      // The intruder changes entry 3 and recomputes every hash after it, and the head.
+      const k = t.ca.store.kysely;
+      let prevHash = '';
+      for (const row of snapshot) {
+        const seq = Number(row.seq);
+        if (seq < 3) {
+          prevHash = row.hash as string;
+          continue;
+        }
+        const entry = {
+          seq,
+          at: new Date(Number(row.at)),
+          actor: seq === 3 ? 'someone-else' : (row.actor as string),
+          action: row.action as string,
+          target: row.target as string | null,
+          details: row.details as string,
+          prevHash,
+        };
+        const hash = auditHash(entry);
+        await sql`update audit_log set actor = ${entry.actor}, prev_hash = ${prevHash}, hash = ${hash} where seq = ${seq}`.execute(
+          k,
+        );
+        prevHash = hash;
+      }
+      await sql`update audit_head set hash = ${prevHash}`.execute(k);
+      expect((await verifyAuditLog(t.ca.store)).ok).toBe(true);
+      expect((await cli(['audit', 'verify'])).code).toBe(0);
+
+      const r = await cli(['audit', 'verify', '--checkpoint', checkpoint, '--json']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.out).problems.map((p: { problem: string }) => p.problem)).toEqual([
+        'checkpoint-rewritten',
+      ]);
+
+      // A checkpoint whose signature does not hold is no evidence either way.
+      const forged = JSON.parse(readFileSync(checkpoint, 'utf8'));
+      forged.hash = prevHash;
+      writeFileSync(checkpoint, JSON.stringify(forged));
+      const f = await cli(['audit', 'verify', '--checkpoint', checkpoint, '--json']);
+      expect(JSON.parse(f.out).problems.map((p: { problem: string }) => p.problem)).toEqual([
+        'checkpoint-signature',
+      ]);
+    });
+
+    test('the server’s checkpoint schedule writes a file when the head moves, which verify accepts', async () => {
+      const dir = path.join(tmp.dir, `checkpoints-${db.name}`);
+      const schedule = new AuditCheckpointSchedule(t.ca, dir, 60_000);
+      const first = await schedule.runOnce();
+      expect(first).toBeDefined();
+      expect(await schedule.runOnce()).toBeUndefined();
+      await t.ca.hold(serials[4], { actor: 'officer-3' });
+      const second = await schedule.runOnce();
+      expect(readdirSync(dir).sort()).toEqual([path.basename(first!), path.basename(second!)].sort());
+      for (const file of [first!, second!]) {
+        const checkpoint = parseCheckpoint(readFileSync(file, 'utf8'));
+        expect((await verifyAuditLog(t.ca.store, { checkpoint })).ok).toBe(true);
+      }
+      await t.ca.release(serials[4], { actor: 'officer-3' });
+    });
+
+    test('audit log reads the entries by time, actor and action; a command records who ran it', async () => {
+      expect((await cli(['cert', 'hold', serials[0], '--actor', 'Nguyễn Thị D'])).code).toBe(0);
+      expect((await cli(['cert', 'release', serials[0]], { KYSO_ACTOR: 'Phạm Văn E' })).code).toBe(0);
+      expect((await cli(['cert', 'hold', serials[2]])).code).toBe(0);
+      const account = `${process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? userInfo().username}@${hostname()}`;
+
+      const log = async (...args: string[]) => {
+        const r = await cli(['audit', 'log', '--json', ...args]);
+        expect(r.code).toBe(0);
+        return JSON.parse(r.out) as { seq: number; actor: string; action: string; target: string }[];
+      };
+      const all = await log();
+      expect(all).toHaveLength(snapshot.length + 3);
+      expect(all.slice(-3).map((e) => [e.action, e.actor])).toEqual([
+        ['certificate.hold', `Nguyễn Thị D (${account})`],
+        ['certificate.release', `Phạm Văn E (${account})`],
+        ['certificate.hold', account],
+      ]);
+      expect((await log('--actor', 'officer-2')).map((e) => e.action)).toEqual([
+        'certificate.revoke',
+        'certificate.revoke',
+      ]);
+      expect((await log('--action', 'certificate.hold')).map((e) => e.target)).toEqual([
+        serials[0],
+        serials[2],
+      ]);
+      expect((await log('--action', 'certificate.')).map((e) => e.seq)).toEqual(
+        all.filter((e) => e.action.startsWith('certificate.')).map((e) => e.seq),
+      );
+      expect(all.filter((e) => e.action.startsWith('certificate.')).length).toBeLessThan(all.length);
+      expect((await log('--since', String(snapshot.length + 2))).map((e) => e.seq)).toEqual([
+        snapshot.length + 2,
+        snapshot.length + 3,
+      ]);
+      expect(await log('--since', new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+      const text = await cli(['audit', 'log', '--action', 'certificate.release']);
+      expect(text.out).toMatch(/^\d+\t\S+Z\tPhạm Văn E \(.+\)\tcertificate\.release\t[0-9A-F]+\n$/);
     });
   });
 }

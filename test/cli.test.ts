@@ -47,7 +47,7 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
     expect(r.stdout).toMatch(/root +root: C=VN, O=Ban Cơ yếu Chính phủ/);
     expect(r.stdout).toMatch(/SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
     expect(existsSync(path.join(data, 'secrets', 'key-passphrase'))).toBe(true);
-    oneLineError(kyso(['init', '--data', data]), 1, /already holds a CA/);
+    oneLineError(kyso(['init', '--data', data, '--demo']), 1, /already holds a CA/);
   });
 
   test('a certificate issued from an openssl req CSR verifies with openssl', () => {
@@ -286,7 +286,7 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
 
   test('an RSA-PSS CA (TT 15/2025) issues certificates OpenSSL verifies', () => {
     const d = path.join(tmp.dir, 'rsa');
-    expect(kyso(['init', '--data', d, '--key-type', 'rsa-3072']).code).toBe(0);
+    expect(kyso(['init', '--data', d, '--key-type', 'rsa-3072', '--demo']).code).toBe(0);
     const { csr } = opensslCsr(tmp.dir, 'rsa-sub', 'rsa-2048-pss');
     expect(
       kyso([
@@ -340,6 +340,7 @@ describeWith(
           'init',
           '--data',
           data,
+          '--demo',
           '--backend',
           'pkcs11',
           '--pkcs11-module',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord, StoreView } from '../store/index.js';
+import { type AuditCheckpoint, type CheckpointProblem, checkAgainstCheckpoint } from './checkpoint.js';
 
 /** What happened, by whom, to what. */
 export interface AuditEvent {
@@ -11,7 +12,13 @@ export interface AuditEvent {
 
 export interface AuditProblem {
   seq: number;
-  problem: 'hash-mismatch' | 'broken-link' | 'gap' | 'head-mismatch' | 'missing-head';
+  problem:
+    | 'hash-mismatch'
+    | 'broken-link'
+    | 'gap'
+    | 'head-mismatch'
+    | 'missing-head'
+    | CheckpointProblem['problem'];
   message: string;
 }
 
@@ -19,7 +26,21 @@ export interface AuditVerification {
   ok: boolean;
   entries: number;
   headSeq: number | null;
+  /** The head entry's hash: copy it (with headSeq) off the machine, or sign it as a checkpoint. */
+  headHash: string | null;
   problems: AuditProblem[];
+  /** The checkpoint checked against, when one was given. */
+  checkpoint?: { seq: number; hash: string; at: string };
+}
+
+/** Which entries `kyso audit log` shows. */
+export interface AuditFilter {
+  /** Entries at or after this time. */
+  since?: Date;
+  /** A case-insensitive part of the actor. */
+  actor?: string;
+  /** An action, or a prefix ending in a dot (`certificate.`). */
+  action?: string;
 }
 
 const GENESIS = '0'.repeat(64);
@@ -83,13 +104,22 @@ export class AuditLog {
   }
 }
 
-/** Walks the whole chain and reports every entry that was changed, inserted or removed. */
-export async function verifyAuditLog(store: StoreView): Promise<AuditVerification> {
+/**
+ * Walks the whole chain and reports every entry that was changed, inserted or removed; with a
+ * checkpoint, also a chain rewritten consistently since it was signed.
+ */
+export async function verifyAuditLog(
+  store: StoreView,
+  options: { checkpoint?: AuditCheckpoint } = {},
+): Promise<AuditVerification> {
   const problems: AuditProblem[] = [];
   let prev: AuditRecord | undefined;
   let entries = 0;
+  const checkpointSeq = options.checkpoint?.seq;
+  let hashAtCheckpoint: string | undefined;
   for await (const e of store.audit.all()) {
     entries++;
+    if (e.seq === checkpointSeq) hashAtCheckpoint = e.hash;
     const expectedSeq = prev ? prev.seq + 1 : 1;
     if (e.seq !== expectedSeq) {
       problems.push({
@@ -126,5 +156,26 @@ export async function verifyAuditLog(store: StoreView): Promise<AuditVerificatio
       message: `the chain head says entry ${head.seq} is last, but the log ends at ${prev ? prev.seq : 'nothing'}`,
     });
   }
-  return { ok: problems.length === 0, entries, headSeq: head?.seq ?? null, problems };
+  const c = options.checkpoint;
+  if (c) problems.push(...(await checkAgainstCheckpoint(store, c, () => hashAtCheckpoint)));
+  return {
+    ok: problems.length === 0,
+    entries,
+    headSeq: head?.seq ?? null,
+    headHash: head?.hash ?? null,
+    problems,
+    ...(c ? { checkpoint: { seq: c.seq, hash: c.hash, at: c.at } } : {}),
+  };
+}
+
+/** The entries that match a filter, oldest first. */
+export async function* readAuditLog(store: StoreView, filter: AuditFilter = {}): AsyncIterable<AuditRecord> {
+  const actor = filter.actor?.toLowerCase();
+  const action = filter.action;
+  for await (const e of store.audit.all()) {
+    if (filter.since && e.at < filter.since) continue;
+    if (actor && !e.actor.toLowerCase().includes(actor)) continue;
+    if (action && !(action.endsWith('.') ? e.action.startsWith(action) : e.action === action)) continue;
+    yield e;
+  }
 }

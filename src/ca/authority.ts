@@ -35,6 +35,7 @@ import {
 import { CaError } from './errors.js';
 import { IssueBatch } from './issue-batch.js';
 import { nextStatus } from './lifecycle.js';
+import { isOffline } from './offline-root.js';
 import { type Profile, type ProfileName, profileNamed, resolveProfiles } from './profiles.js';
 import { checkReason, type Requester } from './reasons.js';
 import { newValidity, renewalValidity, wholeSecond } from './validity.js';
@@ -161,6 +162,11 @@ export class CertificateAuthority {
     this.watchTimer.unref();
   }
 
+  /** Tells the listeners of a status change committed outside the CA engine (an imported root answer). */
+  notifyStatusChange(serial: string, caId: string, status: CertificateRecord['status']): void {
+    this.statusChanged(serial, caId, status);
+  }
+
   private statusChanged(serial: string, caId: string, status: CertificateRecord['status']): void {
     for (const l of this.statusListeners) l({ serial, caId, status });
   }
@@ -223,6 +229,8 @@ export class CertificateAuthority {
   /** The signer of a CA's key, loaded once. */
   async caSigner(caId: string): Promise<Signer> {
     const issuer = await this.issuer(caId);
+    if (isOffline(issuer.ca))
+      throw new CaError('offline-ca', `the key of CA "${caId}" is kept offline: sign at the root ceremony`);
     if (!issuer.signer) {
       issuer.signer = this.keyBackend().then((k) => k.signer(issuer.ca.keyRef, issuer.algorithm));
       issuer.signer.catch(() => {

@@ -12,6 +12,11 @@ export interface CrlRequest {
   delta?: boolean;
   actor: string;
   onProgress?: (entries: number) => void;
+  /** Overrides the configured validity (an offline root signs for months). */
+  validityHours?: number;
+  /** No Freshest-CRL pointer: an offline root publishes no delta CRLs. */
+  withoutDelta?: boolean;
+  now?: Date;
 }
 
 export interface IssuedCrl {
@@ -36,10 +41,12 @@ export async function issueCrl(authority: CertificateAuthority, req: CrlRequest)
     base = await store.crls.latest(caId, 'full');
   }
   const urls = publicUrls(authority.config.publicUrl, caId);
-  const hours = req.delta ? authority.config.crl.deltaValidityHours : authority.config.crl.validityHours;
+  const hours =
+    req.validityHours ??
+    (req.delta ? authority.config.crl.deltaValidityHours : authority.config.crl.validityHours);
 
   for (let attempt = 0; ; attempt++) {
-    const thisUpdate = wholeSecond();
+    const thisUpdate = wholeSecond(req.now);
     const number = await store.crls.nextNumber(caId);
     let count = 0;
     const rows = base
@@ -66,7 +73,7 @@ export async function issueCrl(authority: CertificateAuthority, req: CrlRequest)
         signatureAlgorithm: issuer.algorithm,
         authorityKeyId: issuer.cert.subjectKeyId!,
         distributionPoint: urls.crl,
-        freshestCrl: base ? undefined : urls.deltaCrl,
+        freshestCrl: base || req.withoutDelta ? undefined : urls.deltaCrl,
       },
       entries,
       (tbs) => signer.sign(tbs),

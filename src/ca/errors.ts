@@ -12,7 +12,11 @@ export type CaErrorCode =
   | 'bad-validity'
   | 'illegal-transition'
   | 'reason-not-allowed'
-  | 'expired';
+  | 'expired'
+  | 'offline-ca'
+  | 'not-offline'
+  | 'bad-import'
+  | 'no-audit-key';
 
 /** A refused CA operation; `code` says why in a stable, machine-readable way. */
 export class CaError extends KysoError<CaErrorCode> {

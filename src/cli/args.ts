@@ -11,6 +11,7 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
   lang: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  actor: { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 
 /**
@@ -66,6 +67,7 @@ export function parseArgs<const O extends Record<string, OptionSpec>>(
       json?: boolean;
       lang?: string;
       help?: boolean;
+      actor?: string;
     };
     positionals: string[];
   };

@@ -155,7 +155,7 @@ async function issue(args: string[], io: Io): Promise<number> {
       subject: values.subject,
       days,
       altNames,
-      actor: cliActor(),
+      actor: cliActor(values.actor),
     });
     return result(io, record, values);
   });
@@ -170,7 +170,7 @@ async function renew(args: string[], io: Io): Promise<number> {
   const csr = values.csr ? readInput(values.csr, 'CSR') : undefined;
   const days = intOption(values.days, 'days');
   return withAuthority(values.data, async (ca) =>
-    result(io, await ca.renew(positionals[0], { csr, days, actor: cliActor() }), values),
+    result(io, await ca.renew(positionals[0], { csr, days, actor: cliActor(values.actor) }), values),
   );
 }
 
@@ -183,7 +183,11 @@ async function change(args: string[], io: Io): Promise<number> {
   if (!values.subject) throw new UsageError('kyso cert change needs --subject DN');
   const csr = values.csr ? readInput(values.csr, 'CSR') : undefined;
   return withAuthority(values.data, async (ca) =>
-    result(io, await ca.change(positionals[0], { subject: values.subject!, csr, actor: cliActor() }), values),
+    result(
+      io,
+      await ca.change(positionals[0], { subject: values.subject!, csr, actor: cliActor(values.actor) }),
+      values,
+    ),
   );
 }
 
@@ -198,7 +202,7 @@ async function status(action: 'revoke' | 'hold' | 'release', args: string[], io:
   if (action !== 'revoke' && values.reason) throw new UsageError(`kyso cert ${action} takes no --reason`);
   const reason = values.reason ? operatorReason(values.reason) : undefined;
   return withAuthority(values.data, async (ca: CertificateAuthority) => {
-    const actor = cliActor();
+    const actor = cliActor(values.actor);
     const record =
       action === 'revoke'
         ? await ca.revoke(positionals[0], { reason: reason!, actor })
@@ -330,7 +334,7 @@ async function bulk(args: string[], io: Io): Promise<number> {
               csr: readFileSync(path.join(values.dir!, name)),
               profile: values.profile!,
               days,
-              actor: cliActor(),
+              actor: cliActor(values.actor),
             });
             const out = path.join(outDir, name.replace(/\.csr$/, '.pem'));
             afterCommit(

@@ -1,5 +1,7 @@
+import { hostname, userInfo } from 'node:os';
 import { CertificateAuthority } from '../ca/index.js';
 import { type Config, loadConfig } from '../config.js';
+import { UsageError } from './errors.js';
 
 /** Opens the CA of the data directory a command names, and closes it however the command ends. */
 export async function withAuthority<T>(
@@ -15,7 +17,23 @@ export async function withAuthority<T>(
   }
 }
 
-/** The actor recorded in the audit log for command-line work. */
-export function cliActor(): string {
-  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`;
+/**
+ * Who the audit log records for command-line work: the operator's name (--actor, else
+ * KYSO_ACTOR) and the OS account and host it ran under, or only the latter.
+ */
+export function cliActor(named?: string): string {
+  const user = process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? osUser();
+  const account = `${user}@${hostname()}`;
+  const name = (named ?? process.env.KYSO_ACTOR)?.trim();
+  if (name !== undefined && name === '') throw new UsageError('--actor (or KYSO_ACTOR) must not be empty');
+  return name ? `${name} (${account})` : account;
+}
+
+// userInfo() throws for a uid without a passwd entry (some containers).
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
 }

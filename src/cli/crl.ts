@@ -34,7 +34,7 @@ export async function crlCommand(args: string[], io: Io): Promise<number> {
     const crl = await issueCrl(ca, {
       caId: values.ca,
       delta: values.delta,
-      actor: cliActor(),
+      actor: cliActor(values.actor),
       onProgress: bar.tick,
     });
     bar.done();

@@ -9,15 +9,14 @@ import { type Io, processIo } from './output.js';
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
-const AUDIT_HELP = 'kyso audit verify: checks the hash-chained audit log';
-
 /** Every command: its handler and its help text, loaded together. */
 const COMMANDS: Record<string, () => Promise<[Command, string]>> = {
   init: async () => import('./init.js').then((m) => [m.initCommand, m.INIT_HELP]),
   cert: async () => import('./cert.js').then((m) => [m.certCommand, m.CERT_HELP]),
   crl: async () => import('./crl.js').then((m) => [m.crlCommand, m.CRL_HELP]),
   ca: async () => import('./ca.js').then((m) => [m.caCommand, m.CA_HELP]),
-  audit: async () => import('./audit.js').then((m) => [m.auditCommand, AUDIT_HELP]),
+  audit: async () => import('./audit.js').then((m) => [m.auditCommand, m.AUDIT_HELP]),
+  root: async () => import('./root.js').then((m) => [m.rootCommand, m.ROOT_HELP]),
   serve: async () => import('./serve.js').then((m) => [m.serveCommand, m.SERVE_HELP]),
   ocsp: async () => import('./ocsp.js').then((m) => [m.ocspCommand, m.OCSP_HELP]),
   ts: async () => import('./ts.js').then((m) => [m.tsCommand, m.TS_HELP]),

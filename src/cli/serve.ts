@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CaError, CertificateAuthority, CrlSchedule, defaultCeremony, runCeremony } from '../ca/index.js';
+import { Gauge } from 'prom-client';
+import {
+  AuditCheckpointSchedule,
+  CaError,
+  CertificateAuthority,
+  CrlSchedule,
+  defaultCeremony,
+  presignedExpiry,
+  runCeremony,
+} from '../ca/index.js';
 import { type Config, loadConfig } from '../config.js';
 import { checkReadiness, createServer, Metrics } from '../http/index.js';
 import { Repository } from '../repository/index.js';
@@ -111,10 +120,22 @@ export async function startServer(
   const schedule = new CrlSchedule(authority, {
     issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
     failed: (caId, e) => log(`CRL of ${caId} failed: ${(e as Error).message}`),
+    expiring: (i) =>
+      log(
+        `WARNING: the offline root's pre-signed ${i.kind === 'crl' ? `CRL ${i.what}` : `OCSP answer about ${i.what}`} of ${i.caId} ${i.nextUpdate ? `runs out at ${i.nextUpdate.toISOString()}` : 'is missing'}: renew it at the root ceremony (kyso root crl / kyso root ocsp, then kyso root import)`,
+      ),
   });
+  const checkpoints = new AuditCheckpointSchedule(
+    authority,
+    config.audit.checkpointDir,
+    config.audit.checkpointIntervalMinutes * 60_000,
+    { failed: (e) => log(`audit checkpoint failed: ${(e as Error).message}`) },
+  );
+  offlineRootGauge(metrics, authority);
   authority.onStatusChange((c) => schedule.soon(c.caId));
   await schedule.runOnce();
   schedule.start();
+  checkpoints.start();
   authority.watchStatusChanges();
 
   const app = await createServer(
@@ -124,12 +145,19 @@ export async function startServer(
       tsa,
       repository: new Repository(authority),
       metrics,
-      ready: () =>
-        checkReadiness({
+      async ready() {
+        const readiness = await checkReadiness({
           store: authority.store,
           ocspStoreFault: () => ocsp.storeFault,
           databaseDir: config.database.kind === 'sqlite' ? path.dirname(config.database.file) : undefined,
-        }),
+        });
+        // A pre-signed root CRL or answer near its end is a warning, not a reason to stop serving.
+        if (readiness.ok)
+          readiness.checks.offlineRoot = await offlineRootCheck(authority, config).catch(
+            (e) => (e as Error).message,
+          );
+        return readiness;
+      },
     },
     {
       logger: options.logger === false ? false : { level: process.env.KYSO_LOG_LEVEL ?? 'info' },
@@ -146,7 +174,37 @@ export async function startServer(
     async stop() {
       await app.close();
       await schedule.stop();
+      checkpoints.stop();
       await authority.close();
     },
   };
+}
+
+/** `ok`, or a warning naming the pre-signed root CRL or OCSP answer that runs out first. */
+async function offlineRootCheck(authority: CertificateAuthority, config: Config): Promise<string> {
+  const [first] = await presignedExpiry(authority);
+  if (!first) return 'ok';
+  const left = first.nextUpdate ? first.nextUpdate.getTime() - Date.now() : -1;
+  if (left > config.offlineRoot.warnDays * 86_400_000) return 'ok';
+  const what = first.kind === 'crl' ? `CRL ${first.what}` : `OCSP answer about ${first.what}`;
+  if (left <= 0) return `warning: the pre-signed ${what} of ${first.caId} is missing or has run out`;
+  return `warning: the pre-signed ${what} of ${first.caId} runs out at ${first.nextUpdate!.toISOString()}`;
+}
+
+/** kyso_offline_root_presigned_expiry_seconds: seconds until each pre-signed root CRL and answer runs out. */
+function offlineRootGauge(metrics: Metrics, authority: CertificateAuthority): void {
+  new Gauge({
+    name: 'kyso_offline_root_presigned_expiry_seconds',
+    help: "Seconds until the offline root's pre-signed CRL or OCSP answer runs out (negative: it has)",
+    labelNames: ['ca', 'kind', 'what'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      for (const i of await presignedExpiry(authority).catch(() => []))
+        this.set(
+          { ca: i.caId, kind: i.kind, what: i.what },
+          i.nextUpdate ? Math.floor((i.nextUpdate.getTime() - Date.now()) / 1000) : -1,
+        );
+    },
+  });
 }

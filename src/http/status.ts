@@ -17,6 +17,10 @@ const CA: Record<CaErrorCode, number> = {
   'illegal-transition': 409,
   'reason-not-allowed': 403,
   expired: 409,
+  'offline-ca': 503,
+  'not-offline': 409,
+  'bad-import': 400,
+  'no-audit-key': 503,
 };
 
 const STORE: Record<StoreErrorCode, number> = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CertificateAuthority } from '../ca/index.js';
+import { CaError, type CertificateAuthority, isOffline } from '../ca/index.js';
 import type { Signer } from '../keys/index.js';
 import {
   buildOcspResponse,
@@ -32,7 +32,8 @@ export interface OcspAnswer {
 /** How one CA's certificates are answered for: which key signs, and with which certificate attached. */
 interface Responder {
   caId: string;
-  signer: Promise<Signer>;
+  /** None for an offline root: its answers were signed at its ceremony and imported. */
+  signer?: Promise<Signer>;
   algorithm: SignatureAlgorithm;
   responderKeyId: Uint8Array;
   certs: Uint8Array[];
@@ -121,12 +122,12 @@ export class OcspResponder {
           }
         : {
             caId: ca.id,
-            signer: authority.caSigner(ca.id),
+            signer: isOffline(ca) ? undefined : authority.caSigner(ca.id),
             algorithm: ca.algorithm as SignatureAlgorithm,
             responderKeyId: caCert.subjectKeyId ?? keyIdentifier(caCert.publicKey),
             certs: [],
           };
-      responder_.signer.catch(() => {});
+      responder_.signer?.catch(() => {});
       for (const hash of HASHES) {
         const h = issuerHashes(caCert, hash);
         responder.issuers.set(issuerKey(hash, h.nameHash, h.keyHash), responder_);
@@ -176,6 +177,7 @@ export class OcspResponder {
     const first = responders[0];
     // One response has one signer, so every CertID must name the same CA, and one we serve.
     if (!first || responders.some((r) => r !== first)) return errorAnswer('unauthorized');
+    if (!first.signer) return this.presigned(parsed.certIds, bytes, now);
 
     if (!parsed.nonce && parsed.certIds.length === 1) {
       const key = hex(parsed.certIds[0].der);
@@ -218,6 +220,22 @@ export class OcspResponder {
   /** How many responses are held in memory. */
   get size(): number {
     return this.cache.size;
+  }
+
+  /**
+   * An offline root's answer: the one signed at its ceremony, whatever nonce was asked for
+   * (RFC 5019 §2.2.1), or `unauthorized` when there is none or it ran out.
+   */
+  private async presigned(certIds: OcspCertId[], bytes: string | undefined, now: Date): Promise<OcspAnswer> {
+    if (certIds.length !== 1) return errorAnswer('unauthorized');
+    const key = hex(certIds[0].der);
+    const hit = this.cache.get(key);
+    if (hit && now.getTime() < hit.refreshAt) return hit.hit;
+    const stored = await this.authority.store.ocspResponses.get(key);
+    if (!stored || now >= stored.nextUpdate) return errorAnswer('unauthorized');
+    if (bytes !== undefined) this.memo(bytes, key);
+    const entry = this.keep(key, this.entry(stored.serial, stored.der, stored.thisUpdate, stored.nextUpdate));
+    return { ...entry.hit, cache: 'miss' };
   }
 
   private async cached(responder: Responder, certId: OcspCertId, key: string, now: Date): Promise<Cached> {
@@ -317,6 +335,8 @@ export class OcspResponder {
     const thisUpdate = wholeSecond(now);
     const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityHours * HOUR);
     const responses = answers.map((a) => ({ ...a, thisUpdate, nextUpdate }));
+    if (!responder.signer)
+      throw new CaError('offline-ca', `CA ${responder.caId} has no online key to sign with`);
     const signer = await responder.signer;
     const started = performance.now();
     const der = await buildOcspResponse(
