@@ -27,13 +27,13 @@ import {
 
 // A certificate with the extensions RFC 5280 path validation reads, parsed once.
 
-export const POLICY_OID = {
+/** Extensions oids.ts does not name, as only path validation reads them. */
+const POLICY_OID = {
   policyMappings: '2.5.29.33',
   nameConstraints: '2.5.29.30',
   policyConstraints: '2.5.29.36',
   inhibitAnyPolicy: '2.5.29.54',
   issuerAltName: '2.5.29.18',
-  subjectDirectoryAttributes: '2.5.29.9',
   subjectInfoAccess: '1.3.6.1.5.5.7.1.11',
 } as const;
 
