@@ -7,14 +7,13 @@ import {
   decodeDer,
   expectTag,
   readBitString,
-  readBoolean,
   readInteger,
   readOid,
   TAG,
   type Tlv,
 } from '../der.js';
 import { PkiError } from '../errors.js';
-import type { Extension } from '../extensions.js';
+import { type Extension, readBasicConstraints } from '../extensions.js';
 import { OID } from '../oids.js';
 import {
   type AnyGeneralName,
@@ -157,14 +156,9 @@ function readSubtrees(buf: Uint8Array, t: Tlv): Subtree[] {
 function readExtension(p: PathCertificate, e: Extension): void {
   const v = e.value;
   switch (e.oid) {
-    case OID.basicConstraints: {
-      const fields = children(v, top(v, 'basicConstraints'));
-      let i = 0;
-      const ca = fields[i]?.tag === TAG.boolean ? readBoolean(contentOf(v, fields[i++])) : false;
-      const pathLen = fields[i]?.tag === TAG.integer ? smallInteger(v, fields[i++]) : undefined;
-      p.basic = { ca, pathLen };
+    case OID.basicConstraints:
+      p.basic = readBasicConstraints(v);
       return;
-    }
     case OID.keyUsage:
       p.keyUsage = readBits(v, expectTag(decodeDer(v, v.length), TAG.bitString, 'keyUsage'));
       return;
