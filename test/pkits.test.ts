@@ -228,6 +228,43 @@ describeWith(existsSync(PKITS) ? undefined : `the PKITS data is missing at ${PKI
     expect(bad.stderr).toMatch(/--at must be an ISO 8601 time/);
   });
 
+  test('PEM files work as DER ones do, several certificates or CRLs in one file', async () => {
+    const c = cases.find((x) => x.id === '40613') as PkitsCase; // four CAs under the root, a CRL each
+    const t = tempDir();
+    try {
+      const pem = (name: string, label: string, dir: string, files: string[]) => {
+        const out = path.join(t.dir, name);
+        writeFileSync(out, files.map((f) => toPem(label, readFileSync(path.join(PKITS, dir, f)))).join(''));
+        return out;
+      };
+      const args = [
+        'cert',
+        'verify',
+        pem('ee.pem', 'CERTIFICATE', 'certs', [c.ee]),
+        '--ca',
+        pem('root.pem', 'CERTIFICATE', 'certs', ['TrustAnchorRootCertificate.crt']),
+        '--untrusted',
+        pem('chain.pem', 'CERTIFICATE', 'certs', c.intermediates),
+        '--crl',
+        pem('crls.pem', 'X509 CRL', 'crls', [...c.crls, 'TrustAnchorRootCRL.crl']),
+        '--at',
+        AT,
+        '--json',
+      ];
+      const r = await verifyInProcess(args);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'valid', code: 'ok' });
+      expect(JSON.parse(r.stdout).path).toHaveLength(6);
+      // Without the root's CRL, the first CA's revocation status cannot be told.
+      const partial = pem('partial.pem', 'X509 CRL', 'crls', c.crls);
+      const r2 = await verifyInProcess(args.map((a) => (a.endsWith('crls.pem') ? partial : a)));
+      expect(r2.code).toBe(2);
+      expect(JSON.parse(r2.stdout)).toMatchObject({ status: 'indeterminate', code: 'revocation-unknown' });
+    } finally {
+      t.remove();
+    }
+  });
+
   // A real process each: valid, invalid and indeterminate, in both languages.
   test.each([
     ['40101', [], 0, /^hợp lệ: đường dẫn chứng thực gồm 3 chứng thư số/],

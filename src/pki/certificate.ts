@@ -8,7 +8,6 @@ import {
   decodeDer,
   expectTag,
   explicit,
-  readBoolean,
   readSmallInt,
   readTime,
   sequence,
@@ -17,7 +16,13 @@ import {
   tlv,
 } from './der.js';
 import { PkiError, withCode } from './errors.js';
-import { type Extension, encodeExtensions, readAuthorityKeyId, readSubjectAltName } from './extensions.js';
+import {
+  type Extension,
+  encodeExtensions,
+  readAuthorityKeyId,
+  readBasicConstraints,
+  readSubjectAltName,
+} from './extensions.js';
 import { type DistinguishedName, encodeName, readName } from './name.js';
 import { OID } from './oids.js';
 import { serialContent, serialToHex } from './serial.js';
@@ -132,11 +137,7 @@ export function parseCertificate(input: Uint8Array, maxBytes = MAX_CERT_BYTES): 
     const aki = find(OID.authorityKeyIdentifier);
     const bc = find(OID.basicConstraints);
     const san = find(OID.subjectAltName);
-    let isCa = false;
-    if (bc) {
-      const [first] = children(bc, expectTag(decodeDer(bc, bc.length), TAG.sequence, 'basicConstraints'));
-      isCa = first?.tag === TAG.boolean && readBoolean(contentOf(bc, first));
-    }
+    const isCa = bc ? readBasicConstraints(bc).ca : false;
     const emails = [
       ...(san ? readSubjectAltName(san) : []).filter((n) => n.type === 'email').map((n) => n.value),
       ...subject.filter((a) => a.type === 'E').map((a) => a.value),

@@ -251,7 +251,7 @@ export interface ParsedCrl {
   issuerDer: Uint8Array;
   authorityKeyId?: Uint8Array;
   extensions: Extension[];
-  /** Revoked certificates; `extensions` only when the entry has any (e.g. certificateIssuer). */
+  /** Revoked certificates; `extensions` only when an entry has more than a reason code (e.g. certificateIssuer). */
   entries: { serialHex: string; revokedAt: Date; reason?: RevocationReason; extensions?: Extension[] }[];
 }
 
@@ -285,8 +285,10 @@ export function parseCrl(der: Uint8Array, maxBytes = MAX_CRL_BYTES): ParsedCrl {
           revokedAt: readTime(der, dateT),
         };
         if (extsT) {
-          entry.extensions = readExtensions(der, extsT);
-          const reason = entry.extensions.find((x) => x.oid === OID.crlReason)?.value;
+          const extensions = readExtensions(der, extsT);
+          // Kept only beyond a reason code (e.g. certificateIssuer): a million-entry CRL stays lean.
+          if (extensions.some((x) => x.oid !== OID.crlReason)) entry.extensions = extensions;
+          const reason = extensions.find((x) => x.oid === OID.crlReason)?.value;
           if (reason) {
             const code = readSmallInt(
               contentOf(reason, expectTag(decodeDer(reason, 8), TAG.enumerated, 'reasonCode')),

@@ -16,6 +16,7 @@ import {
   oid,
   readAscii,
   readBoolean,
+  readInteger,
   readOid,
   sequence,
   TAG,
@@ -349,4 +350,19 @@ export function readAuthorityKeyId(value: Uint8Array): Uint8Array | undefined {
 /** RFC 5280 method 1 key identifier: SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
   return Uint8Array.from(createHash('sha1').update(readSpki(spki).key).digest());
+}
+
+/** A basicConstraints extension value: cA (default false) and pathLenConstraint (capped at 1000). */
+export function readBasicConstraints(value: Uint8Array): { ca: boolean; pathLen?: number } {
+  const fields = children(value, expectTag(decodeDer(value, value.length), TAG.sequence, 'basicConstraints'));
+  let i = 0;
+  const ca = fields[i]?.tag === TAG.boolean ? readBoolean(contentOf(value, fields[i++])) : false;
+  let pathLen: number | undefined;
+  if (fields[i]?.tag === TAG.integer) {
+    const n = readInteger(contentOf(value, fields[i++]));
+    if (n < 0n) throw new PkiError('malformed-der', 'negative pathLenConstraint');
+    pathLen = n > 1000n ? 1000 : Number(n);
+  }
+  if (i !== fields.length) throw new PkiError('malformed-der', 'unexpected fields in basicConstraints');
+  return { ca, pathLen };
 }

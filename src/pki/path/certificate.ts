@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readSpki } from '../algorithms.js';
 import { type ParsedCertificate, parseCertificate } from '../certificate.js';
 import {
   children,
@@ -6,14 +7,13 @@ import {
   decodeDer,
   expectTag,
   readBitString,
-  readBoolean,
   readInteger,
   readOid,
   TAG,
   type Tlv,
 } from '../der.js';
 import { PkiError } from '../errors.js';
-import type { Extension } from '../extensions.js';
+import { type Extension, readBasicConstraints } from '../extensions.js';
 import { OID } from '../oids.js';
 import {
   type AnyGeneralName,
@@ -26,13 +26,13 @@ import {
 
 // A certificate with the extensions RFC 5280 path validation reads, parsed once.
 
-export const POLICY_OID = {
+/** Extensions oids.ts does not name, as only path validation reads them. */
+const POLICY_OID = {
   policyMappings: '2.5.29.33',
   nameConstraints: '2.5.29.30',
   policyConstraints: '2.5.29.36',
   inhibitAnyPolicy: '2.5.29.54',
   issuerAltName: '2.5.29.18',
-  subjectDirectoryAttributes: '2.5.29.9',
   subjectInfoAccess: '1.3.6.1.5.5.7.1.11',
 } as const;
 
@@ -156,14 +156,9 @@ function readSubtrees(buf: Uint8Array, t: Tlv): Subtree[] {
 function readExtension(p: PathCertificate, e: Extension): void {
   const v = e.value;
   switch (e.oid) {
-    case OID.basicConstraints: {
-      const fields = children(v, top(v, 'basicConstraints'));
-      let i = 0;
-      const ca = fields[i]?.tag === TAG.boolean ? readBoolean(contentOf(v, fields[i++])) : false;
-      const pathLen = fields[i]?.tag === TAG.integer ? smallInteger(v, fields[i++]) : undefined;
-      p.basic = { ca, pathLen };
+    case OID.basicConstraints:
+      p.basic = readBasicConstraints(v);
       return;
-    }
     case OID.keyUsage:
       p.keyUsage = readBits(v, expectTag(decodeDer(v, v.length), TAG.bitString, 'keyUsage'));
       return;
@@ -228,6 +223,8 @@ export function pathCertificate(der: Uint8Array, id: number): PathCertificate | 
   let cert: ParsedCertificate;
   try {
     cert = parseCertificate(der);
+    // Path processing reads every key; one that is not a SubjectPublicKeyInfo makes no certificate.
+    readSpki(cert.publicKey);
   } catch {
     return undefined;
   }

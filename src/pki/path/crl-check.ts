@@ -1,5 +1,5 @@
 import { type ParsedCrl, parseCrl } from '../crl.js';
-import { children, contentOf, decodeDer, expectTag, readBoolean, TAG } from '../der.js';
+import { children, contentOf, decodeDer, expectTag, readBoolean, TAG, type Tlv } from '../der.js';
 import { OID } from '../oids.js';
 import {
   type DistributionPoint,
@@ -60,8 +60,6 @@ export interface CrlInfo {
   delta: boolean;
   /** Why the CRL cannot be used at all (unknown critical extensions), when it cannot. */
   unusable?: string;
-  /** Revocations by serial, built on first use. */
-  bySerial?: Map<string, Revocation[]>;
 }
 
 function readIdp(value: Uint8Array): IssuingDistributionPoint {
@@ -72,8 +70,7 @@ function readIdp(value: Uint8Array): IssuingDistributionPoint {
     indirect: false,
     der: value,
   };
-  const flag = (t: { tag: number; body: number; end: number; start: number; depth: number }) =>
-    readBoolean(contentOf(value, t));
+  const flag = (t: Tlv) => readBoolean(contentOf(value, t));
   for (const f of children(
     value,
     expectTag(decodeDer(value, value.length), TAG.sequence, 'issuingDistributionPoint'),
@@ -111,33 +108,34 @@ export function crlInfo(der: Uint8Array): CrlInfo | undefined {
   if (idp) {
     try {
       info.idp = readIdp(idp.value);
+      // Read every certificateIssuer now, so that a look-up never meets one it cannot read.
+      if (info.idp.indirect)
+        for (const e of crl.entries)
+          for (const x of e.extensions ?? []) if (x.oid === CERTIFICATE_ISSUER) certificateIssuer(x.value);
     } catch {
-      info.unusable ??= 'the CRL issuingDistributionPoint cannot be read';
+      info.unusable ??= 'the CRL issuingDistributionPoint or a certificateIssuer cannot be read';
     }
   }
   return info;
 }
 
-/** The revocations for a serial, with the issuer each entry belongs to (certificateIssuer, §5.3.3). */
+/** The directoryName of a certificateIssuer entry extension; PkiError when it cannot be read. */
+function certificateIssuer(value: Uint8Array): Name | undefined {
+  const dn = readGeneralNamesAt(value, decodeDer(value, value.length)).find((n) => n.kind === 'dn');
+  return dn?.kind === 'dn' ? dn.name : undefined;
+}
+
+/** The revocations of a serial, with the issuer each entry belongs to (certificateIssuer, §5.3.3). */
 function revocationsOf(info: CrlInfo, serialHex: string): Revocation[] {
-  if (!info.bySerial) {
-    const map = new Map<string, Revocation[]>();
-    let issuer = info.issuer;
-    for (const e of info.crl.entries) {
-      const ci = info.idp?.indirect ? e.extensions?.find((x) => x.oid === CERTIFICATE_ISSUER) : undefined;
-      if (ci) {
-        const dn = readGeneralNamesAt(ci.value, decodeDer(ci.value, ci.value.length)).find(
-          (n) => n.kind === 'dn',
-        );
-        if (dn?.kind === 'dn') issuer = dn.name;
-      }
-      const list = map.get(e.serialHex) ?? [];
-      list.push({ issuer, revokedAt: e.revokedAt, reason: e.reason });
-      map.set(e.serialHex, list);
-    }
-    info.bySerial = map;
+  // A scan rather than an index: a few look-ups per validation, and no copy of a million entries.
+  const out: Revocation[] = [];
+  let issuer = info.issuer;
+  for (const e of info.crl.entries) {
+    const ci = info.idp?.indirect ? e.extensions?.find((x) => x.oid === CERTIFICATE_ISSUER) : undefined;
+    if (ci) issuer = certificateIssuer(ci.value) ?? issuer;
+    if (e.serialHex === serialHex) out.push({ issuer, revokedAt: e.revokedAt, reason: e.reason });
   }
-  return info.bySerial.get(serialHex) ?? [];
+  return out;
 }
 
 /** The names a DistributionPointName stands for; a relative name is under `relativeTo`. */

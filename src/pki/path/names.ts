@@ -86,11 +86,6 @@ export function nameWithin(name: Name, base: Name): boolean {
   return base.rdns.length <= name.rdns.length && base.rdns.every((r, i) => r === name.rdns[i]);
 }
 
-/** A key for maps and sets of names. */
-export function nameKey(name: Name): string {
-  return name.rdns.join('\u0000,');
-}
-
 /** Reads one GeneralName. */
 export function readGeneralName(buf: Uint8Array, t: Tlv): AnyGeneralName {
   const c = contentOf(buf, t);

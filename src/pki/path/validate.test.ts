@@ -174,6 +174,44 @@ describe('path building', () => {
   });
 });
 
+describe('end-entity checks', () => {
+  test('requiredKeyUsage: a leaf whose keyUsage lacks a required bit is refused', async () => {
+    const root = party('C=VN, CN=Root');
+    const rootCert = await issue(root, root, { ca: true });
+    const leaf = await issue(party('C=VN, CN=Leaf'), root);
+    const input = { target: leaf, anchors: [rootCert], intermediates: [], at: AT };
+    expect(await validatePath({ ...input, requiredKeyUsage: ['digitalSignature'] })).toMatchObject({
+      status: 'valid',
+    });
+    expect(await validatePath({ ...input, requiredKeyUsage: ['nonRepudiation'] })).toMatchObject({
+      status: 'invalid',
+      code: 'key-usage',
+    });
+  });
+
+  test('the policies the path is valid for are reported', async () => {
+    const root = party('C=VN, CN=Root');
+    const rootCert = await issue(root, root, { ca: true });
+    const leaf = await issue(party('C=VN, CN=Leaf'), root, {
+      extra: [ext.certificatePolicies([{ oid: '1.2.3.4' }, { oid: '1.2.3.5' }])],
+    });
+    const input = { target: leaf, anchors: [rootCert], intermediates: [], at: AT };
+    expect((await validatePath(input)).policies).toEqual(['1.2.3.4', '1.2.3.5']);
+    expect(
+      await validatePath({ ...input, initialPolicies: ['1.2.3.5'], explicitPolicy: true }),
+    ).toMatchObject({
+      status: 'valid',
+      policies: ['1.2.3.5'],
+    });
+    expect(
+      await validatePath({ ...input, initialPolicies: ['1.2.3.6'], explicitPolicy: true }),
+    ).toMatchObject({
+      status: 'invalid',
+      code: 'policy',
+    });
+  });
+});
+
 describe('revocation', () => {
   async function hierarchy() {
     const root = party('C=VN, O=Kyso, CN=Root');
