@@ -38,6 +38,7 @@ const MESSAGES_VI: Record<PathValidationCode, string> = {
   'policy-mapping': 'ánh xạ chính sách không hợp lệ (anyPolicy)',
   'unknown-critical-extension': 'chứng thư số có phần mở rộng bắt buộc (critical) không xử lý được',
   revoked: 'chứng thư số đã bị thu hồi',
+  'on-hold': 'chứng thư số đang bị tạm dừng (certificateHold)',
   'revocation-unknown': 'không xác định được tình trạng thu hồi từ các CRL đã cho',
 };
 

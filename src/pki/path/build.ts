@@ -20,6 +20,10 @@ export interface BuildOptions {
   fetch?(url: string): Promise<PathCertificate[]>;
 }
 
+// Many certificates with one name (or a hostile pool) could make the search exponential: it stops after
+// this many branches.
+const MAX_STEPS = 2000;
+
 const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) =>
   !!a && !!b && Buffer.compare(a, b) === 0;
 
@@ -57,8 +61,10 @@ export async function* candidatePaths(
     return;
   }
   const fetched = new Set<string>();
+  let budget = MAX_STEPS;
 
   async function* extend(path: PathCertificate[]): AsyncGenerator<PathCertificate[]> {
+    if (--budget < 0) return;
     const c = path[path.length - 1];
     for (const a of ordered(
       c,

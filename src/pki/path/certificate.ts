@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readSpki } from '../algorithms.js';
 import { type ParsedCertificate, parseCertificate } from '../certificate.js';
 import {
   children,
@@ -228,6 +229,8 @@ export function pathCertificate(der: Uint8Array, id: number): PathCertificate | 
   let cert: ParsedCertificate;
   try {
     cert = parseCertificate(der);
+    // Path processing reads every key; one that is not a SubjectPublicKeyInfo makes no certificate.
+    readSpki(cert.publicKey);
   } catch {
     return undefined;
   }

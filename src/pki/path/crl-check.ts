@@ -1,5 +1,5 @@
 import { type ParsedCrl, parseCrl } from '../crl.js';
-import { children, contentOf, decodeDer, expectTag, readBoolean, TAG } from '../der.js';
+import { children, contentOf, decodeDer, expectTag, readBoolean, TAG, type Tlv } from '../der.js';
 import { OID } from '../oids.js';
 import {
   type DistributionPoint,
@@ -72,8 +72,7 @@ function readIdp(value: Uint8Array): IssuingDistributionPoint {
     indirect: false,
     der: value,
   };
-  const flag = (t: { tag: number; body: number; end: number; start: number; depth: number }) =>
-    readBoolean(contentOf(value, t));
+  const flag = (t: Tlv) => readBoolean(contentOf(value, t));
   for (const f of children(
     value,
     expectTag(decodeDer(value, value.length), TAG.sequence, 'issuingDistributionPoint'),
@@ -159,7 +158,7 @@ export interface CrlContext {
 /** The revocation status of `cert` at `at`, from the CRLs in `ctx`. */
 export type CertificateStatus =
   | { status: 'good' }
-  | { status: 'revoked'; reason: string }
+  | { status: 'revoked'; reason: string; onHold: boolean }
   | { status: 'unknown'; reason: string };
 
 /** §6.3.3 for one certificate. */
@@ -219,6 +218,7 @@ export async function crlStatus(cert: PathCertificate, ctx: CrlContext): Promise
         return {
           status: 'revoked',
           reason: `revoked on ${entry.revokedAt.toISOString()}${entry.reason ? ` (${entry.reason})` : ''}`,
+          onHold: entry.reason === 'certificateHold',
         };
       mask |= interim;
     }

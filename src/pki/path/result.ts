@@ -4,7 +4,7 @@
 export interface PathValidationInput {
   /** The certificate to validate (DER). */
   target: Uint8Array;
-  /** Trust anchors, as self-signed certificates (DER); only their name and key are used. */
+  /** Trust anchors, as certificates (DER): their name, key and validity count, not their extensions. */
   anchors: Uint8Array[];
   /** Untrusted certificates that may build the path, in any order (DER). */
   intermediates: Uint8Array[];
@@ -59,6 +59,8 @@ export type PathValidationCode =
   | 'policy-mapping'
   | 'unknown-critical-extension'
   | 'revoked'
+  /** Revoked with certificateHold: RFC 5280 treats it as revoked; a caller may call it indeterminate. */
+  | 'on-hold'
   | 'revocation-unknown';
 
 /** The outcome: never a bare boolean. */

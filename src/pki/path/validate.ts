@@ -137,12 +137,14 @@ class Validation {
       if (++tried > MAX_CANDIDATES) break;
       const chain = [...leafFirst].reverse();
       try {
+        // The initial policy inputs are the relying party's for the target, not for CRL signers' paths.
+        const own = depth === 0;
         const processed = processPath(chain, {
           at: this.input.at,
-          initialPolicies: this.input.initialPolicies ?? [],
-          explicitPolicy: !!this.input.explicitPolicy,
-          inhibitPolicyMapping: !!this.input.inhibitPolicyMapping,
-          inhibitAnyPolicy: !!this.input.inhibitAnyPolicy,
+          initialPolicies: (own && this.input.initialPolicies) || [],
+          explicitPolicy: own && !!this.input.explicitPolicy,
+          inhibitPolicyMapping: own && !!this.input.inhibitPolicyMapping,
+          inhibitAnyPolicy: own && !!this.input.inhibitAnyPolicy,
           requiredKeyUsage,
           verify: this.verifyCert,
         });
@@ -198,6 +200,8 @@ class Validation {
       };
       const status = await crlStatus(cert, ctx);
       const who = i === chain.length - 1 ? 'the certificate' : `CA certificate ${chain.length - 1 - i}`;
+      if (status.status === 'revoked' && status.onHold)
+        throw new PathFailure('on-hold', `${who} is on hold (suspended): ${status.reason}`);
       if (status.status === 'revoked')
         throw new PathFailure('revoked', `${who} is revoked: ${status.reason}`);
       if (status.status === 'unknown')
@@ -236,18 +240,18 @@ class Validation {
       (c) => sameName(c.subject, crl.issuer) && !chain.slice(0, i + 1).includes(c),
     );
     for (const c of candidates) {
-      const spki = readSpki(c.cert.publicKey);
-      if (spki.algorithm === OID.dsa && !spki.parameters) continue;
-      if (!this.verifyCrl(crl, c.cert.publicKey)) continue;
       if (!mayCrlSign(c)) {
         problem = 'the CRL issuer may not sign CRLs (keyUsage lacks cRLSign)';
         continue;
       }
-      if (c.fingerprint === chain[0].fingerprint) return { key: c.cert.publicKey };
-      if (busy.has(c.fingerprint)) continue;
-      const { result } = await this.validate(c, depth + 1, new Set([...busy, c.fingerprint]), chain[0]);
-      if (result.status === 'valid') return { key: c.cert.publicKey };
-      problem = `the CRL issuer's certificate is not valid: ${result.reason}`;
+      // A DSA key without parameters can be tried only once its path says what it inherits.
+      const spki = readSpki(c.cert.publicKey);
+      const inherits = spki.algorithm === OID.dsa && !spki.parameters;
+      if ((!inherits && !this.verifyCrl(crl, c.cert.publicKey)) || busy.has(c.fingerprint)) continue;
+      const { result, keys } = await this.validate(c, depth + 1, new Set([...busy, c.fingerprint]), chain[0]);
+      const key = keys?.at(-1);
+      if (result.status === 'valid' && key && this.verifyCrl(crl, key)) return { key };
+      if (result.status !== 'valid') problem = `the CRL issuer's certificate is not valid: ${result.reason}`;
     }
     return { problem };
   }
