@@ -14,7 +14,7 @@ import {
 import { definiteLengths } from './ber.js';
 import { type ChainSources, KEY_USAGE, keyUsageBits, validateChain } from './chain.js';
 import { analyseChanges, RevisionDiffs } from './changes.js';
-import { readAllDss } from './dss.js';
+import { readAllDss, type ValidationData } from './dss.js';
 import { PdfError } from './errors.js';
 import { collectTransforms, policyAt, type SignedTransforms } from './mdp.js';
 import { SIGNATURE_TIME_STAMP_OID } from './pades.js';
@@ -64,10 +64,12 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
       unsignedFields: [],
     };
   }
+  // Read once, and only when paths are validated: revocation checking uses the same data.
+  const dss = options.trustAnchors?.length ? readableDss(revisionDocs) : undefined;
   const context: Context = {
     changes: { diffs: new RevisionDiffs(revisionDocs), transforms },
     sources: {
-      pool: [...dssCertificates(revisionDocs), ...(options.certificates ?? [])],
+      pool: [...(dss?.certs ?? []), ...(options.certificates ?? [])],
       anchors: options.trustAnchors ?? [],
       fetchIssuers: options.fetchIssuers,
     },
@@ -91,6 +93,7 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
     fields.filter((f) => f.signature),
     signatures,
     options,
+    dss,
   );
   const reasons: VerificationReport['reasons'] = signatures.length ? [] : ['no-signatures'];
   const verdicts = signatures.map((s) => s.verdict);
@@ -109,12 +112,12 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
   };
 }
 
-/** Every revision's DSS /Certs: certificates a path may use; a DSS that cannot be read gives none. */
-function dssCertificates(revisions: Revisions): Uint8Array[] {
+/** Every revision's DSS, or undefined when it cannot be read (revocation checking then says why). */
+function readableDss(revisions: Revisions): ValidationData | undefined {
   try {
-    return readAllDss(revisions).certs;
+    return readAllDss(revisions);
   } catch {
-    return [];
+    return undefined;
   }
 }
 
