@@ -311,6 +311,8 @@ export async function sign(args: string[], io: Io): Promise<number> {
     input !== undefined
       ? { bytes: input, sparse: false, chunks: () => [readPdf()] }
       : readPdfFile(positionals[0], { sparse: leanLevel });
+  const certify = certifyOption(values.certify);
+  const lockFields = lockFieldsOption(values['lock-fields']);
   const key = await signingKey(values, padding);
   const source = httpRevocationSource({ timeoutMs });
   let revision: Uint8Array;
@@ -336,8 +338,8 @@ export async function sign(args: string[], io: Io): Promise<number> {
       name: values.name,
       reason: values.reason,
       location: values.location,
-      certify: certifyOption(values.certify),
-      lockFields: lockFieldsOption(values['lock-fields']),
+      certify,
+      lockFields,
     };
     try {
       revision = await signPdfRevision(file.bytes, {

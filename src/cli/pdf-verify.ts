@@ -8,6 +8,7 @@ import {
   verifyPdf,
 } from '../pdf/index.js';
 import { parseArgs, timeoutOption } from './args.js';
+import { httpIssuerFetcher } from './ca-issuers.js';
 import { describeError, UsageError } from './errors.js';
 import { reportFonts } from './fonts.js';
 import { readInput } from './ocsp.js';
@@ -55,10 +56,14 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
   const file = positionals[0];
   const pdf = readInput(file, 'PDF');
   const anchors = await trustAnchors([...(values.ca ?? []), ...(values.trust ?? [])], values.data, io);
-  const revocation = values.offline
-    ? undefined
-    : httpRevocationSource({ timeoutMs: timeoutOption(values.timeout) });
-  const report = await verifyPdf(pdf, { trustAnchors: anchors, certificates: anchors, revocation });
+  const timeoutMs = timeoutOption(values.timeout);
+  const online = !values.offline;
+  const report = await verifyPdf(pdf, {
+    trustAnchors: anchors,
+    certificates: anchors,
+    revocation: online ? httpRevocationSource({ timeoutMs }) : undefined,
+    fetchIssuers: online ? httpIssuerFetcher({ timeoutMs }) : undefined,
+  });
   if (values.report !== undefined && fonts) {
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     await writeReport(values.report, report, { file, sha256, lang, fonts, checkedAt: new Date() });

@@ -6,7 +6,7 @@ export {
   MAX_IMAGE_WIDTH,
 } from './anchor.js';
 export type { AppearanceRect, SignatureAppearance } from './appearance.js';
-export { buildChain, type ChainResult } from './chain.js';
+export { type ChainResult, type ChainSources, validateChain } from './chain.js';
 export type {
   Change,
   ChangeAnalysis,

@@ -182,6 +182,8 @@ export interface VerifyOptions {
   read?: ReadOptions;
   /** Where to ask for revocation status the document does not hold (OCSP, CRLs); without it, offline. */
   revocation?: RevocationSource;
+  /** Fetches the certificates at an AIA caIssuers URL for paths the document cannot complete; without it, offline. */
+  fetchIssuers?: (url: string) => Promise<Uint8Array[]>;
 }
 
 /** Collects a signature's findings as it is checked. */

@@ -59,15 +59,17 @@ function details(r: PathRevocation, who: string): string[] {
 
 /**
  * Checks revocation for every signature whose path is trusted and updates its report, reasons and
- * verdict in place. `fields` are the signed fields, in the order of `reports`.
+ * verdict in place. `fields` are the signed fields, in the order of `reports`; `known` is every
+ * revision's DSS when the caller has read it already.
  */
 export async function checkRevocations(
   revisions: Revisions,
   fields: SignatureField[],
   reports: SignatureReport[],
   options: VerifyOptions,
+  known?: ValidationData,
 ): Promise<void> {
-  let dss: ValidationData | undefined;
+  let dss = known;
   const now = options.time ?? new Date();
   for (const [i, report] of reports.entries()) {
     const needed = report.chain.status === 'trusted' || report.timestamp?.chain === 'trusted';

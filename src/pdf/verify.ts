@@ -12,7 +12,7 @@ import {
   verifyTimeStampToken,
 } from '../pki/index.js';
 import { definiteLengths } from './ber.js';
-import { buildChain, KEY_USAGE, keyUsageBits } from './chain.js';
+import { type ChainSources, KEY_USAGE, keyUsageBits, validateChain } from './chain.js';
 import {
   analyseChanges,
   collectTransforms,
@@ -21,6 +21,7 @@ import {
   type SignedTransforms,
   signaturesAfterLastRevision,
 } from './changes/index.js';
+import { readAllDss, type ValidationData } from './dss.js';
 import { PdfError } from './errors.js';
 import { SIGNATURE_TIME_STAMP_OID } from './pades.js';
 import { PdfDocument, type Revision, Revisions, type SignatureField } from './reader.js';
@@ -69,10 +70,30 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
       unsignedFields: [],
     };
   }
-  const changes: Changes = { diffs: new RevisionDiffs(revisionDocs), transforms };
-  const signatures = fields
-    .filter((f) => f.signature)
-    .map((f) => verifySignatureField(pdf, f, revisions, options, changes));
+  // Read once, and only when paths are validated: revocation checking uses the same data.
+  const dss = options.trustAnchors?.length ? readableDss(revisionDocs) : undefined;
+  const context: Context = {
+    changes: { diffs: new RevisionDiffs(revisionDocs), transforms },
+    sources: {
+      pool: [...(dss?.certs ?? []), ...(options.certificates ?? [])],
+      anchors: options.trustAnchors ?? [],
+      fetchIssuers: options.fetchIssuers,
+    },
+    now: options.time ?? new Date(),
+    proofs: [],
+  };
+  const signed = fields.filter((f) => f.signature);
+  // Last first: a document time-stamp is the proof of existence of everything before it, which the
+  // time-stamps before it may need (EN 319 102-1 §5.6.2.4).
+  const signatures: SignatureReport[] = [];
+  for (let i = signed.length - 1; i >= 0; i--) {
+    const report = await verifySignatureField(pdf, signed[i], revisions, options, context);
+    signatures.unshift(report);
+    if (report.kind !== 'document-timestamp' || report.verdict === 'invalid') continue;
+    const ts = report.timestamp;
+    if (report.revision !== undefined && ts?.chain === 'trusted' && ts.genTime)
+      context.proofs.push({ revision: report.revision, time: ts.genTime });
+  }
   const named = new Set(fields.map((f) => f.name));
   for (const field of signaturesAfterLastRevision(revisionDocs))
     if (!named.has(field)) signatures.push(unreadableSignature(field));
@@ -81,6 +102,7 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
     fields.filter((f) => f.signature),
     signatures,
     options,
+    dss,
   );
   const reasons: VerificationReport['reasons'] = signatures.length ? [] : ['no-signatures'];
   const verdicts = signatures.map((s) => s.verdict);
@@ -99,14 +121,23 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
   };
 }
 
+/** Every revision's DSS, or undefined when it cannot be read (revocation checking then says why). */
+function readableDss(revisions: Revisions): ValidationData | undefined {
+  try {
+    return readAllDss(revisions);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks one signed field; nothing it meets may throw past it. */
-function verifySignatureField(
+async function verifySignatureField(
   pdf: Uint8Array,
   field: SignatureField,
   revisions: Revision[],
   options: VerifyOptions,
-  changes: Changes,
-): SignatureReport {
+  context: Context,
+): Promise<SignatureReport> {
   const sig = field.signature!;
   const f = new Findings();
   const kind = sig.subFilter === 'ETSI.RFC3161' ? 'document-timestamp' : 'signature';
@@ -133,9 +164,9 @@ function verifySignatureField(
     const range = checkByteRange(pdf, field, revisions, f, report);
     if (range) {
       if (kind === 'document-timestamp')
-        checkDocumentTimeStamp(pdf, range, sig.contents!.bytes, f, report, options);
-      else checkCms(pdf, range, sig.contents!.bytes, sig.subFilter, f, report, options);
-      checkModifications(field, f, report, changes);
+        await checkDocumentTimeStamp(pdf, range, sig.contents!.bytes, f, report, context);
+      else await checkCms(pdf, range, sig.contents!.bytes, sig.subFilter, f, report, options, context);
+      checkModifications(field, f, report, context.changes);
     }
   } catch (e) {
     // A structure the checks did not foresee: never valid.
@@ -169,6 +200,24 @@ function unreadableSignature(field: string): SignatureReport {
 interface Changes {
   diffs: RevisionDiffs;
   transforms: SignedTransforms[];
+}
+
+/** What every signature of one verification shares. */
+interface Context {
+  changes: Changes;
+  /** Certificates for paths from every source but the CMS at hand, the anchors, and the AIA fetcher. */
+  sources: ChainSources;
+  /** The validation time. */
+  now: Date;
+  /** The document time-stamps verified so far: each proves what the revisions before its own existed. */
+  proofs: { revision: number; time: Date }[];
+}
+
+/** The earliest time a later document time-stamp proves the bytes of revision `revision` existed. */
+function proofOfExistence(context: Context, revision: number | undefined): Date | undefined {
+  if (revision === undefined) return undefined;
+  const times = context.proofs.filter((p) => p.revision > revision).map((p) => p.time.getTime());
+  return times.length ? new Date(Math.min(...times)) : undefined;
 }
 
 /** What the revisions after a signature changed, judged by the DocMDP and FieldMDP of the signatures up to it. */
@@ -292,7 +341,7 @@ function octetValue(signer: ParsedSigner, type: string): Uint8Array | undefined 
   return v[0] === 0x04 && v[1] < 0x80 && v.length === 2 + v[1] ? v.subarray(2) : undefined;
 }
 
-function checkCms(
+async function checkCms(
   pdf: Uint8Array,
   range: ByteRange,
   contents: Uint8Array,
@@ -300,7 +349,8 @@ function checkCms(
   f: Findings,
   report: SignatureReport,
   options: VerifyOptions,
-): void {
+  context: Context,
+): Promise<void> {
   // An unknown SubFilter is no reason to skip integrity: tampering must still show as invalid.
   if (!subFilter || !PADES_SUB_FILTERS.has(subFilter))
     f.add('unsupported-sub-filter', `SubFilter ${subFilter ?? '(none)'} is not supported`);
@@ -362,7 +412,7 @@ function checkCms(
 
   const tokens = signer.unsignedAttributes.get(SIGNATURE_TIME_STAMP_OID);
   if (tokens?.length) {
-    report.timestamp = checkTimeStamp(tokens[0], signer.signature, sd, options);
+    report.timestamp = await checkTimeStamp(tokens[0], signer.signature, sd, report.revision, context);
     if (report.timestamp.status === 'failed') f.add('timestamp-invalid', report.timestamp.detail);
     else if (report.timestamp.chain === 'not-checked') f.add('timestamp-chain-not-checked');
     else if (report.timestamp.chain === 'untrusted')
@@ -385,21 +435,25 @@ function checkCms(
   const claimedAt = report.claimedSigningTime;
   if (claimedAt && (claimedAt < cert.notBefore || claimedAt > cert.notAfter))
     f.warnings.add('claimed-time-outside-certificate-validity');
-  checkChain(cert.der, [...sd.certificates, ...(options.certificates ?? [])], at, f, report, options);
+  await checkChain(cert.der, withPool(context.sources, sd.certificates), at, f, report);
+}
+
+/** The sources with a CMS's own certificates first. */
+function withPool(sources: ChainSources, certificates: Uint8Array[]): ChainSources {
+  return { ...sources, pool: [...certificates, ...sources.pool] };
 }
 
 /** Chain to the trust anchors, when there are any; revocation follows in checkRevocations. */
-function checkChain(
+async function checkChain(
   leaf: Uint8Array,
-  pool: Uint8Array[],
+  sources: ChainSources,
   at: Date,
   f: Findings,
   report: SignatureReport,
-  options: VerifyOptions,
-): void {
-  if (!options.trustAnchors?.length) f.add('chain-not-checked');
+): Promise<void> {
+  if (!sources.anchors.length) f.add('chain-not-checked');
   else {
-    const chain = buildChain(leaf, pool, options.trustAnchors, at);
+    const chain = await validateChain(leaf, sources, at);
     if (chain.status === 'trusted') report.chain = { status: 'trusted', path: chain.path };
     else {
       report.chain = { status: 'untrusted', detail: chain.reason };
@@ -409,12 +463,13 @@ function checkChain(
 }
 
 /** Checks a signature time-stamp token: its own signature and that its imprint is over the signature value. */
-function checkTimeStamp(
+async function checkTimeStamp(
   token: Uint8Array,
   signatureValue: Uint8Array,
   outer: ParsedSignedData,
-  options: VerifyOptions,
-): TimeStampReport {
+  revision: number | undefined,
+  context: Context,
+): Promise<TimeStampReport> {
   let hash: string;
   try {
     hash = parseTimeStampToken(token).hashAlgorithm;
@@ -428,16 +483,22 @@ function checkTimeStamp(
   if (!KNOWN_HASHES.has(hash))
     return { status: 'failed', chain: 'not-checked', detail: `time-stamp hash ${hash} is not accepted` };
   const imprint = createHash(hash).update(signatureValue).digest();
-  return timeStampReport(token, imprint, [...outer.certificates, ...(options.certificates ?? [])], options);
+  return timeStampReport(token, imprint, withPool(context.sources, outer.certificates), revision, context);
 }
 
-function timeStampReport(
+/**
+ * A time-stamp token's report: its signature and imprint, then its unit's path as EN 319 102-1 asks —
+ * valid at the validation time, or else at the time a later document time-stamp proves the token
+ * existed (its proof of existence); the token must have been made inside its unit's validity.
+ */
+async function timeStampReport(
   token: Uint8Array,
   imprint: Uint8Array,
-  pool: Uint8Array[],
-  options: VerifyOptions,
-): TimeStampReport {
-  const v = verifyTimeStampToken(token, { messageImprint: imprint, certificates: pool });
+  sources: ChainSources,
+  revision: number | undefined,
+  context: Context,
+): Promise<TimeStampReport> {
+  const v = verifyTimeStampToken(token, { messageImprint: imprint, certificates: sources.pool });
   const tsa = v.signerCertificate ? summary(parseCertificate(v.signerCertificate)) : undefined;
   if (!v.ok || !v.signerCertificate || !v.genTime)
     return {
@@ -447,30 +508,36 @@ function timeStampReport(
       chain: 'not-checked',
       detail: `time-stamp: ${v.reason}`,
     };
-  if (!options.trustAnchors?.length)
-    return { status: 'passed', genTime: v.genTime, tsa, chain: 'not-checked' };
-  const tokenCerts = parseSignedData(token).certificates;
-  const chain = buildChain(v.signerCertificate, [...tokenCerts, ...pool], options.trustAnchors, v.genTime);
-  return chain.status === 'trusted'
-    ? { status: 'passed', genTime: v.genTime, tsa, chain: 'trusted', path: chain.path }
-    : {
-        status: 'passed',
-        genTime: v.genTime,
-        tsa,
-        chain: 'untrusted',
-        detail: `time-stamp: ${chain.reason}`,
-      };
+  const passed = { status: 'passed', genTime: v.genTime, tsa } as const;
+  if (!sources.anchors.length) return { ...passed, chain: 'not-checked' };
+  const unit = parseCertificate(v.signerCertificate);
+  if (v.genTime < unit.notBefore || v.genTime > unit.notAfter)
+    return {
+      ...passed,
+      chain: 'untrusted',
+      detail: "time-stamp: made outside its unit certificate's validity",
+    };
+  const all = withPool(sources, parseSignedData(token).certificates);
+  const now = await validateChain(v.signerCertificate, all, context.now);
+  if (now.status === 'trusted') return { ...passed, chain: 'trusted', path: now.path };
+  const poe = proofOfExistence(context, revision);
+  const proved = poe && (await validateChain(v.signerCertificate, all, poe));
+  if (proved && proved.status === 'trusted') return { ...passed, chain: 'trusted', path: proved.path };
+  const why = proved
+    ? `time-stamp: ${now.reason}; at ${poe.toISOString()}, when a later document time-stamp proves it existed: ${proved.reason}`
+    : `time-stamp: ${now.reason} (at the validation time; no later document time-stamp proves it existed before)`;
+  return { ...passed, chain: 'untrusted', detail: why };
 }
 
 /** A document time-stamp (SubFilter ETSI.RFC3161): a token whose imprint is the digest of the byte ranges. */
-function checkDocumentTimeStamp(
+async function checkDocumentTimeStamp(
   pdf: Uint8Array,
   range: ByteRange,
   contents: Uint8Array,
   f: Findings,
   report: SignatureReport,
-  options: VerifyOptions,
-): void {
+  context: Context,
+): Promise<void> {
   const der = cmsBytes(contents, f);
   if (!der) return;
   let info: ReturnType<typeof parseTimeStampToken>;
@@ -495,7 +562,7 @@ function checkDocumentTimeStamp(
     return;
   }
   report.integrity.digest = 'passed';
-  const ts = timeStampReport(der, digest, options.certificates ?? [], options);
+  const ts = await timeStampReport(der, digest, context.sources, report.revision, context);
   report.timestamp = ts;
   report.signer = ts.tsa;
   if (ts.status === 'failed') {

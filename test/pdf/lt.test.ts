@@ -2,6 +2,7 @@ import { createHash, createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { caIssuersUrls, httpIssuerFetcher } from '../../src/cli/ca-issuers.js';
 import { httpRevocationSource } from '../../src/cli/revocation-source.js';
 import {
   addDss,
@@ -312,6 +313,52 @@ describeWith(toolMissing('openssl', 'qpdf', 'pdfsig'), 'PAdES B-LT and B-LTA aga
       value: expect.stringMatching(/^đang bị tạm dừng \(/),
     });
     expect(JSON.parse(JSON.stringify(report)).signatures[0].revocation.status).toBe('on-hold');
+  });
+
+  test('B-LTA whose CMS lacks the issuing CA but whose DSS holds it: trusted offline, from the DSS', async () => {
+    const who = await issueSigner('Đinh Thiếu Chuỗi');
+    // As from a PKCS#12 file without the chain: the CMS carries the signer's certificate alone.
+    const bare = await signPdf(minimalPdf(), {
+      signer: who.signer,
+      certificate: who.certificate,
+      chain: [],
+      timestamp: (value) => stamp(new Uint8Array(createHash('sha256').update(value).digest())),
+    });
+    const cms = parseSignedData(rawSignatures(bare)[0].cms);
+    expect(cms.certificates.some((c) => Buffer.compare(c, issuing) === 0)).toBe(false);
+    const r = await extend(bare, 'B-LTA');
+    expect(r.problems).toEqual([]);
+    expect(readAllDss(r.pdf).certs.some((c) => Buffer.compare(c, issuing) === 0)).toBe(true);
+    const report = await offline(r.pdf);
+    const [s] = report.signatures;
+    expect(s.chain.status, s.details.join('\n')).toBe('trusted');
+    expect(s.chain.path?.map((c) => parseCertificate(c).serialHex)).toEqual(
+      [who.certificate, issuing, root].map((c) => parseCertificate(c).serialHex),
+    );
+    expect(report.signatures.map((x) => x.verdict)).toEqual(['valid', 'valid']);
+  });
+
+  test('a B-B file without its issuing CA: untrusted offline, trusted online through AIA caIssuers', async () => {
+    const who = await issueSigner('Hồ Thiếu Trung Gian');
+    const bare = await signPdf(minimalPdf(), { signer: who.signer, certificate: who.certificate, chain: [] });
+    const off = (await offline(bare)).signatures[0];
+    expect(off.chain.status).toBe('untrusted');
+    expect(off.reasons).toContain('chain-untrusted');
+    const fetched: string[] = [];
+    const fetchIssuers = httpIssuerFetcher({ timeoutMs: 3000 });
+    const on = await verifyPdf(bare, {
+      trustAnchors: [root],
+      revocation: source,
+      fetchIssuers: (url) => {
+        fetched.push(url);
+        return fetchIssuers(url);
+      },
+    });
+    const [s] = on.signatures;
+    expect(s.chain.status, s.details.join('\n')).toBe('trusted');
+    expect(fetched).toEqual(caIssuersUrls(parseCertificate(who.certificate)));
+    expect(s.verdict).toBe('valid');
+    expect(s.revocation.certificates?.map((c) => c.status)).toEqual(['good', 'good']);
   });
 
   test('B-LT from CRLs when there is no OCSP answer: valid offline, each CRL verified by openssl', async () => {

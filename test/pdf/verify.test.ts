@@ -15,8 +15,20 @@ import {
   type VerificationReport,
   verifyPdf,
 } from '../../src/pdf/index.js';
-import { buildSignedData, CMS_OID, parseCertificate, signingCertificateV2 } from '../../src/pki/index.js';
+import {
+  buildCertificate,
+  buildSignedData,
+  buildTimeStampToken,
+  CMS_OID,
+  ext,
+  OID,
+  parseCertificate,
+  parseName,
+  randomSerial,
+  signingCertificateV2,
+} from '../../src/pki/index.js';
 import { describeWith, tempDir, toolMissing } from '../support/env.js';
+import { signFunction } from '../support/keys.js';
 import { minimalPdf, qpdf, variants } from './fixtures.js';
 import { makeKey, makePki, rawSign, signerOf, type TestKey, type TestPki } from './pki.js';
 import { opensslTsVerify, pdfsig, qpdfCheck, rawSignatures } from './tools.js';
@@ -203,6 +215,68 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'verifyPdf', () => {
       const late = await verifyPdf(await withOld({ timestamp: pki.timestamp() }));
       expect(late.signatures[0].verdict).toBe('invalid');
       expect(reasonsOf(late)).toContain('certificate-not-valid-at-signing-time');
+    });
+
+    it("a time-stamp's unit must be valid at the validation time, or when a later document time-stamp proves the token", async () => {
+      // A unit whose certificate ends in a year, under the same issuing CA as the test TSA.
+      const unitKey = makeKey('ec');
+      const issuing = parseCertificate(pki.issuing);
+      const unit = await buildCertificate(
+        {
+          serial: randomSerial(),
+          issuer: issuing.subjectDer,
+          subject: parseName('C=VN, O=Kyso thử nghiệm, CN=Kyso PDF Short TSA'),
+          notBefore: new Date(Date.now() - DAY),
+          notAfter: new Date(Date.now() + 365 * DAY),
+          publicKey: unitKey.spki,
+          signatureAlgorithm: 'ECDSA-SHA256',
+          extensions: [
+            ext.basicConstraints(false),
+            ext.keyUsage(['digitalSignature']),
+            ext.extendedKeyUsage([OID.ekuTimeStamping], true),
+          ],
+        },
+        signFunction(pki.issuingKey, 'ECDSA-SHA256'),
+      );
+      const shortToken = async (signatureValue: Uint8Array) =>
+        buildTimeStampToken({
+          request: {
+            hashAlgorithm: 'sha256',
+            messageImprint: new Uint8Array(createHash('sha256').update(signatureValue).digest()),
+            certReq: true,
+            hasExtensions: false,
+          },
+          policy: '1.3.6.1.4.1.65432.1.1',
+          serial: Uint8Array.of(7),
+          genTime: new Date(),
+          tsaCertificate: unit,
+          chain: [pki.issuing],
+          signatureAlgorithm: 'ECDSA-SHA256',
+          sign: signFunction(unitKey, 'ECDSA-SHA256'),
+        });
+      const k = makeKey('ec');
+      const longLeaf = await pki.leaf(k, 'Lâu Dài', { notAfter: new Date(Date.now() + 8 * 365 * DAY) });
+      const bt = await signPdf(base, {
+        signer: signerOf(k, 'ECDSA-SHA256'),
+        certificate: longLeaf,
+        chain: [pki.issuing],
+        timestamp: shortToken,
+      });
+      const inTwoYears = { trustAnchors: [pki.root], time: new Date(Date.now() + 2 * 365 * DAY) };
+      // Today the unit is valid; in two years it has expired and nothing later proves the token.
+      expect((await verifyPdf(bt, { trustAnchors: [pki.root] })).signatures[0].timestamp?.chain).toBe(
+        'trusted',
+      );
+      const alone = (await verifyPdf(bt, inTwoYears)).signatures[0];
+      expect(alone.timestamp?.chain).toBe('untrusted');
+      expect(alone.reasons).toContain('timestamp-chain-untrusted');
+      expect(alone.details.join('\n')).toMatch(/no later document time-stamp/);
+      // A document time-stamp made now, by a unit still valid then, proves the token existed while its unit was valid.
+      const archived = await timeStampPdf(bt, { stamp: (digest) => pki.tokenFor(digest) });
+      const [sig, doc] = (await verifyPdf(archived, inTwoYears)).signatures;
+      expect(doc.chain.status).toBe('trusted');
+      expect(sig.timestamp?.chain, sig.details.join('\n')).toBe('trusted');
+      expect(sig.reasons).not.toContain('timestamp-chain-untrusted');
     });
 
     it('a signer certificate without digitalSignature or nonRepudiation', async () => {
