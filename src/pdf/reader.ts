@@ -13,7 +13,7 @@ import {
 } from './objects.js';
 import { type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
 import { parsePdfDate, textOf } from './text.js';
-import { readXrefChain, type XrefEntry, type XrefLimits, type XrefSection } from './xref.js';
+import { readXrefChain, sectionStart, type XrefEntry, type XrefLimits, type XrefSection } from './xref.js';
 
 // A lazy reader: it reads the cross-reference chain and then only the objects it is asked for, so a
 // 50 MB file costs the objects that signing and verification need, not the whole document.
@@ -494,7 +494,7 @@ export class PdfDocument {
    * stream cannot pose as a boundary; a linearized file's first-page trailer (startxref 0) is not one.
    */
   revisions(): Revision[] {
-    const chain = new Set(this.sections.map((s) => s.offset));
+    const chain = new Set(this.sections.map((s) => s.start));
     const out: Revision[] = [];
     for (const s of this.sections) {
       const lx = new Lexer(this.bytes, s.end);
@@ -504,7 +504,7 @@ export class PdfDocument {
         keyword.type !== 'keyword' ||
         keyword.value !== 'startxref' ||
         n.type !== 'number' ||
-        !chain.has(n.value)
+        !chain.has(sectionStart(this.bytes, n.value))
       )
         continue;
       // Only white space: %%EOF itself would read as a comment.

@@ -222,6 +222,7 @@ export function appendRaw(
   pdf: Uint8Array,
   objects: RawDefinition[],
   free: { num: number; gen: number }[] = [],
+  prev = PdfDocument.open(pdf).startxref,
 ): Uint8Array {
   const doc = PdfDocument.open(pdf);
   const root = doc.rootRef();
@@ -239,7 +240,7 @@ export function appendRaw(
   text += 'xref\n0 1\n0000000000 65535 f\r\n';
   for (const [num, row] of [...rows].sort((a, b) => a[0] - b[0])) text += `${num} 1\n${row}\r\n`;
   const size = Math.max(doc.size, ...[...rows.keys()].map((n) => n + 1));
-  text += `trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${doc.startxref} >>\nstartxref\n${xref}\n%%EOF\n`;
+  text += `trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${prev} >>\nstartxref\n${xref}\n%%EOF\n`;
   return new Uint8Array(Buffer.concat([pdf, bytes(text)]));
 }
 

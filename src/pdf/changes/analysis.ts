@@ -41,10 +41,10 @@ export class RevisionDiffs implements RevisionFacts {
   defined(i: number): Set<number> {
     let out = this.definitions.get(i);
     if (!out) {
-      const known = new Set(i > 0 ? this.revisions.document(i - 1).sections.map((s) => s.offset) : []);
+      const known = new Set(i > 0 ? this.revisions.document(i - 1).sections.map((s) => s.start) : []);
       out = new Set<number>();
       for (const s of this.revisions.document(i).sections)
-        if (!known.has(s.offset)) for (const [num, e] of s.entries) if (e.type !== 'free') out.add(num);
+        if (!known.has(s.start)) for (const [num, e] of s.entries) if (e.type !== 'free') out.add(num);
       this.definitions.set(i, out);
     }
     return out;
