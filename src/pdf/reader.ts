@@ -187,6 +187,11 @@ export class PdfDocument {
     return undefined;
   }
 
+  /** Where the newest cross-reference section that has an object number puts it. */
+  entry(num: number): XrefEntry | undefined {
+    return this.entries.get(num);
+  }
+
   /** The generation number the cross-reference gives an object (0 for objects in object streams). */
   generationOf(num: number): number | undefined {
     const e = this.entries.get(num);

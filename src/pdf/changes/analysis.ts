@@ -1,3 +1,4 @@
+import type { PdfRef } from '../objects.js';
 import type { Revisions } from '../reader.js';
 import type { Change, ChangeAnalysis, JudgedChange } from './kinds.js';
 import type { MdpPolicy } from './mdp.js';
@@ -14,6 +15,8 @@ export class RevisionDiffs implements RevisionFacts {
   private readonly steps = new Map<number, Change[]>();
   private readonly holes = new Map<number, Set<number>>();
   private readonly definitions = new Map<number, Set<number>>();
+  /** The references inside each object version read, shared by the walks of every revision. */
+  private readonly versions = new Map<string, PdfRef[]>();
 
   constructor(readonly revisions: Revisions) {}
 
@@ -32,7 +35,7 @@ export class RevisionDiffs implements RevisionFacts {
   undefinedObjects(k: number): Set<number> {
     let out = this.holes.get(k);
     if (!out) {
-      out = undefinedObjects(this.revisions.document(k));
+      out = undefinedObjects(this.revisions.document(k), this.versions);
       this.holes.set(k, out);
     }
     return out;
