@@ -1,6 +1,7 @@
 import {
   dict,
   encodeText,
+  extendPdf,
   IncrementalUpdate,
   name,
   PdfDict,
@@ -159,6 +160,10 @@ export function formPdf(pages = 2): Uint8Array {
 export async function trustedSigner(): Promise<{
   sign(pdf: Uint8Array, extra?: Partial<SignPdfOptions>): Promise<Uint8Array>;
   verify(pdf: Uint8Array): Promise<VerificationReport>;
+  /** Adds the DSS and a document time-stamp (B-LTA). */
+  extendLta(pdf: Uint8Array): Promise<Uint8Array>;
+  /** Verifies with only what the document holds. */
+  verifyOffline(pdf: Uint8Array): Promise<VerificationReport>;
 }> {
   const pki = await makePki();
   const key = makeKey('ec');
@@ -204,6 +209,16 @@ export async function trustedSigner(): Promise<{
     sign: (pdf, extra = {}) =>
       signPdf(pdf, { signer: signerOf(key, 'ECDSA-SHA256'), certificate, chain: [pki.issuing], ...extra }),
     verify: (pdf) => verifyPdf(pdf, { trustAnchors: [pki.issuing], revocation }),
+    extendLta: async (pdf) =>
+      (
+        await extendPdf(pdf, {
+          level: 'B-LTA',
+          source: revocation,
+          certificates: [pki.issuing],
+          stamp: (digest) => pki.tokenFor(digest),
+        })
+      ).pdf,
+    verifyOffline: (pdf) => verifyPdf(pdf, { trustAnchors: [pki.issuing] }),
   };
 }
 
