@@ -11,7 +11,7 @@ import {
   PdfString,
   type PdfValue,
 } from './objects.js';
-import { type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
+import { ParseBudget, type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
 import { parsePdfDate, textOf } from './text.js';
 import { readXrefChain, type XrefEntry, type XrefSection } from './xref.js';
 
@@ -33,6 +33,11 @@ export interface ReadOptions {
   /** Most pages (default 100,000) and most form fields (default 10,000). */
   maxPages?: number;
   maxFields?: number;
+  /**
+   * Most memory the objects read from the file may take, estimated per value (default 0: eight times
+   * the file's size, at least 64 MiB).
+   */
+  maxObjectBytes?: number;
 }
 
 const DEFAULTS: Required<ReadOptions> = {
@@ -43,7 +48,10 @@ const DEFAULTS: Required<ReadOptions> = {
   maxStreamBytes: 64 * 1024 * 1024,
   maxPages: 100_000,
   maxFields: 10_000,
+  maxObjectBytes: 0,
 };
+const OBJECT_BYTES_PER_FILE_BYTE = 8;
+const MIN_OBJECT_BYTES = 64 * 1024 * 1024;
 
 /** A rectangle [llx lly urx ury], normalized so that ll is lower-left. */
 export type Box = [number, number, number, number];
@@ -177,6 +185,7 @@ class FileParse {
   constructor(
     readonly xref: XrefIndex,
     public decodedBudget: number,
+    readonly objectBudget: ParseBudget,
   ) {}
 
   /** The index of the section at a file offset. */
@@ -245,7 +254,13 @@ export class PdfDocument {
       maxDepth: this.options.maxDepth,
       maxStreamBytes: this.options.maxStreamBytes,
     });
-    this.file = new FileParse(new XrefIndex(sections), this.options.maxStreamBytes * 4);
+    this.file = new FileParse(
+      new XrefIndex(sections),
+      this.options.maxStreamBytes * 4,
+      new ParseBudget(
+        this.options.maxObjectBytes || Math.max(MIN_OBJECT_BYTES, OBJECT_BYTES_PER_FILE_BYTE * bytes.length),
+      ),
+    );
     this.from = 0;
     this.trailer = sections[0].trailer;
     if (sections.some((s) => s.trailer.has('Encrypt')))
@@ -356,7 +371,7 @@ export class PdfDocument {
   }
 
   private limits(inFile: boolean): ParseLimits {
-    return { maxDepth: this.options.maxDepth, inFile };
+    return { maxDepth: this.options.maxDepth, inFile, budget: this.file.objectBudget };
   }
 
   private readAt(ref: PdfRef, offset: number): PdfValue {
