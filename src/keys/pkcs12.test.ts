@@ -138,6 +138,26 @@ describeWith(toolMissing('openssl'), 'PKCS#12 files from openssl pkcs12 -export'
     );
   });
 
+  test('an iteration count past 1,000,000 is refused before any derivation runs', () => {
+    // The MAC at one iteration, the bags at 1,100,000: the count alone refuses the file.
+    const file = p12('manyiter', EC, ['-nomaciter', '-iter', '1100000']);
+    const e = keyError(() => readPkcs12(file, PASSWORD));
+    expect(e.code).toBe('invalid-input');
+    expect(e.message).toBe(
+      'not a readable PKCS#12 file: 1100000 iterations is out of bounds (at most 1,000,000)',
+    );
+  });
+
+  test('so is a file whose derivations together would take more than a few seconds', () => {
+    // Each count allowed, but 3DES and RC2 derive in JavaScript, key and IV apart: far past the budget.
+    const file = p12('manyrounds', EC, ['-legacy', '-nomaciter', '-iter', '1000000']);
+    const e = keyError(() => readPkcs12(file, PASSWORD));
+    expect(e.code).toBe('invalid-input');
+    expect(e.message).toBe(
+      'not a readable PKCS#12 file: its key derivations would take more than 10,000,000 rounds',
+    );
+  });
+
   test('garbage and truncated files are invalid-input', () => {
     expect(keyError(() => readPkcs12(Buffer.from('not a pfx at all'), PASSWORD)).code).toBe('invalid-input');
     const good = readFileSync(join(tmp.dir, 'ec.p12'));

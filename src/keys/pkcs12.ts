@@ -47,8 +47,24 @@ export interface Pkcs12Contents {
 
 // A PFX holds a key and a few certificates; anything larger is not one.
 const MAX_BYTES = 1024 * 1024;
-// OpenSSL writes 2048; a crafted file must not buy minutes of CPU.
-const MAX_ITERATIONS = 10_000_000;
+// OpenSSL writes 2048 iterations. A crafted file must not buy minutes of CPU, neither with one count
+// nor with many encrypted bags: each derivation is bounded, and so is their sum, counted in rounds of
+// OpenSSL's PBKDF2 (about 0.3 µs each, so 10,000,000 is about 3 s). PKCS#12's own derivation (the MAC,
+// legacy bags) runs here in JavaScript, each round costing about ten of those.
+const MAX_ITERATIONS = 1_000_000;
+const MAX_ROUNDS = 10_000_000;
+const JS_ROUND_COST = 10;
+
+/** The key-derivation rounds one file may still spend. */
+class KdfBudget {
+  private left = MAX_ROUNDS;
+
+  spend(rounds: number): void {
+    this.left -= rounds;
+    if (this.left < 0)
+      throw invalid(`its key derivations would take more than ${MAX_ROUNDS.toLocaleString('en-US')} rounds`);
+  }
+}
 
 const OIDS = {
   data: '1.2.840.113549.1.7.1',
@@ -64,17 +80,17 @@ const OIDS = {
   pbeSha1Rc2_40: '1.2.840.113549.1.12.1.6',
 } as const;
 
-const DIGESTS: Record<string, { hash: string; block: number }> = {
-  '1.3.14.3.2.26': { hash: 'sha1', block: 64 },
-  '2.16.840.1.101.3.4.2.1': { hash: 'sha256', block: 64 },
-  '2.16.840.1.101.3.4.2.2': { hash: 'sha384', block: 128 },
-  '2.16.840.1.101.3.4.2.3': { hash: 'sha512', block: 128 },
+const DIGESTS: Record<string, { hash: string; block: number; size: number }> = {
+  '1.3.14.3.2.26': { hash: 'sha1', block: 64, size: 20 },
+  '2.16.840.1.101.3.4.2.1': { hash: 'sha256', block: 64, size: 32 },
+  '2.16.840.1.101.3.4.2.2': { hash: 'sha384', block: 128, size: 48 },
+  '2.16.840.1.101.3.4.2.3': { hash: 'sha512', block: 128, size: 64 },
 };
-const HMACS: Record<string, string> = {
-  '1.2.840.113549.2.7': 'sha1',
-  '1.2.840.113549.2.9': 'sha256',
-  '1.2.840.113549.2.10': 'sha384',
-  '1.2.840.113549.2.11': 'sha512',
+const HMACS: Record<string, { hash: string; size: number }> = {
+  '1.2.840.113549.2.7': { hash: 'sha1', size: 20 },
+  '1.2.840.113549.2.9': { hash: 'sha256', size: 32 },
+  '1.2.840.113549.2.10': { hash: 'sha384', size: 48 },
+  '1.2.840.113549.2.11': { hash: 'sha512', size: 64 },
 };
 const AES: Record<string, { cipher: string; keyLength: number }> = {
   '2.16.840.1.101.3.4.1.2': { cipher: 'aes-128-cbc', keyLength: 16 },
@@ -96,7 +112,8 @@ function oidOf(buf: Uint8Array, t: Tlv | undefined, what: string): string {
 
 function iterations(buf: Uint8Array, t: Tlv | undefined): number {
   const n = t ? readSmallInt(contentOf(buf, expectTag(t, TAG.integer, 'iterations'))) : 1;
-  if (n < 1 || n > MAX_ITERATIONS) throw invalid(`${n} iterations is out of bounds`);
+  if (n < 1 || n > MAX_ITERATIONS)
+    throw invalid(`${n} iterations is out of bounds (at most ${MAX_ITERATIONS.toLocaleString('en-US')})`);
   return n;
 }
 
@@ -121,8 +138,10 @@ function pkcs12Kdf(
   id: number,
   rounds: number,
   size: number,
-  digest: { hash: string; block: number },
+  digest: { hash: string; block: number; size: number },
+  budget: KdfBudget,
 ): Buffer {
+  budget.spend(rounds * Math.ceil(size / digest.size) * JS_ROUND_COST);
   const v = digest.block;
   const fill = (src: Uint8Array) => {
     const out = Buffer.alloc(src.length ? v * Math.ceil(src.length / v) : 0);
@@ -153,7 +172,13 @@ function pkcs12Kdf(
 }
 
 /** Checks the MAC over the AuthenticatedSafe: the one place a wrong password shows for sure. */
-function checkMac(buf: Uint8Array, macData: Tlv, authSafe: Uint8Array, password: string): void {
+function checkMac(
+  buf: Uint8Array,
+  macData: Tlv,
+  authSafe: Uint8Array,
+  password: string,
+  budget: KdfBudget,
+): void {
   const [digestInfo, saltT, iterT] = children(buf, expectTag(macData, TAG.sequence, 'MacData'));
   const [algId, valueT] = children(buf, expectTag(digestInfo, TAG.sequence, 'DigestInfo'));
   const digestOid = oidOf(
@@ -165,15 +190,23 @@ function checkMac(buf: Uint8Array, macData: Tlv, authSafe: Uint8Array, password:
   if (!digest) throw new KeyError('unsupported', `PKCS#12 MAC digest ${digestOid} is not supported`);
   const expected = octets(buf, valueT, 'MAC value');
   const salt = octets(buf, saltT, 'MAC salt');
+  // An HMAC is as long as its hash; a longer "MAC" would only make the derivation run longer.
+  if (expected.length !== digest.size) throw invalid('the MAC is not as long as its digest');
   const n = iterations(buf, iterT);
-  const key = pkcs12Kdf(bmpPassword(password), salt, 3, n, expected.length, digest);
+  const key = pkcs12Kdf(bmpPassword(password), salt, 3, n, expected.length, digest, budget);
   const mac = createHmac(digest.hash, key).update(authSafe).digest();
   if (mac.length !== expected.length || !timingSafeEqual(mac, expected))
     throw new KeyError('wrong-passphrase', 'wrong PKCS#12 password (the MAC does not verify)');
 }
 
 /** Decrypts password-encrypted content: PBES2 (PBKDF2 + AES-CBC) or PKCS#12 PBE with 3DES. */
-function decrypt(buf: Uint8Array, algorithm: Tlv, data: Uint8Array, password: string): Buffer {
+function decrypt(
+  buf: Uint8Array,
+  algorithm: Tlv,
+  data: Uint8Array,
+  password: string,
+  budget: KdfBudget,
+): Buffer {
   const [oidT, paramsT] = children(buf, expectTag(algorithm, TAG.sequence, 'encryption algorithm'));
   const scheme = oidOf(buf, oidT, 'encryption algorithm');
   let cipher: string;
@@ -197,23 +230,24 @@ function decrypt(buf: Uint8Array, algorithm: Tlv, data: Uint8Array, password: st
     if (!aes) throw new KeyError('unsupported', 'PBES2 with another cipher than AES-CBC is not supported');
     cipher = aes.cipher;
     iv = octets(buf, ivT, 'IV');
-    key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, n, aes.keyLength, prf);
+    budget.spend(n * Math.ceil(aes.keyLength / prf.size));
+    key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, n, aes.keyLength, prf.hash);
   } else if (scheme === OIDS.pbeSha1TripleDes) {
     const [saltT, iterT] = children(buf, expectTag(paramsT, TAG.sequence, 'PBE parameters'));
     const salt = octets(buf, saltT, 'PBE salt');
     const n = iterations(buf, iterT);
     const sha1 = DIGESTS['1.3.14.3.2.26'];
     cipher = 'des-ede3-cbc';
-    key = pkcs12Kdf(bmpPassword(password), salt, 1, n, 24, sha1);
-    iv = pkcs12Kdf(bmpPassword(password), salt, 2, n, 8, sha1);
+    key = pkcs12Kdf(bmpPassword(password), salt, 1, n, 24, sha1, budget);
+    iv = pkcs12Kdf(bmpPassword(password), salt, 2, n, 8, sha1, budget);
   } else if (scheme === OIDS.pbeSha1Rc2_40 || scheme === OIDS.pbeSha1Rc2_128) {
     const [saltT, iterT] = children(buf, expectTag(paramsT, TAG.sequence, 'PBE parameters'));
     const salt = octets(buf, saltT, 'PBE salt');
     const n = iterations(buf, iterT);
     const sha1 = DIGESTS['1.3.14.3.2.26'];
     const bits = scheme === OIDS.pbeSha1Rc2_40 ? 40 : 128;
-    const rc2Key = pkcs12Kdf(bmpPassword(password), salt, 1, n, bits / 8, sha1);
-    const rc2Iv = pkcs12Kdf(bmpPassword(password), salt, 2, n, 8, sha1);
+    const rc2Key = pkcs12Kdf(bmpPassword(password), salt, 1, n, bits / 8, sha1, budget);
+    const rc2Iv = pkcs12Kdf(bmpPassword(password), salt, 2, n, 8, sha1, budget);
     return rc2CbcDecrypt(rc2Key, bits, rc2Iv, data);
   } else {
     throw new KeyError('unsupported', `PKCS#12 encryption ${scheme} is not supported`);
@@ -285,7 +319,12 @@ function rc2CbcDecrypt(key: Uint8Array, effectiveBits: number, iv: Uint8Array, d
 }
 
 /** The SafeBags of one AuthenticatedSafe entry, decrypting it when it is EncryptedData. */
-function safeContents(buf: Uint8Array, contentInfo: Tlv, password: string): { buf: Uint8Array; bags: Tlv[] } {
+function safeContents(
+  buf: Uint8Array,
+  contentInfo: Tlv,
+  password: string,
+  budget: KdfBudget,
+): { buf: Uint8Array; bags: Tlv[] } {
   const [typeT, contentT] = children(buf, expectTag(contentInfo, TAG.sequence, 'ContentInfo'));
   const type = oidOf(buf, typeT, 'content type');
   let der: Uint8Array;
@@ -306,7 +345,7 @@ function safeContents(buf: Uint8Array, contentInfo: Tlv, password: string): { bu
           ? Buffer.concat(children(buf, encT).map((s) => octets(buf, s, 'encrypted segment')))
           : undefined;
     if (!encrypted) throw invalid('EncryptedData content has an unexpected tag');
-    der = decrypt(buf, algT, encrypted, password);
+    der = decrypt(buf, algT, encrypted, password, budget);
   } else {
     throw new KeyError('unsupported', `PKCS#12 content type ${type} is not supported`);
   }
@@ -335,17 +374,18 @@ function readPfx(p12: Uint8Array, password: string): Pkcs12Contents {
   const authSafe = octets(p12, explicitZero(p12, contentT, 'authSafe'), 'authSafe');
   // Without a MAC a wrong password would only show as garbage; OpenSSL always writes one.
   if (!macT) throw new KeyError('unsupported', 'PKCS#12 files without a MAC are not supported');
-  checkMac(p12, macT, authSafe, password);
+  const budget = new KdfBudget();
+  checkMac(p12, macT, authSafe, password, budget);
   const keys: KeyObject[] = [];
   const certs: Uint8Array[] = [];
   const top = decodeDer(authSafe, MAX_BYTES);
   for (const ci of children(authSafe, expectTag(top, TAG.sequence, 'AuthenticatedSafe'))) {
-    const { buf, bags } = safeContents(authSafe, ci, password);
+    const { buf, bags } = safeContents(authSafe, ci, password, budget);
     for (const bag of bags) {
       const [idT, valueT] = children(buf, expectTag(bag, TAG.sequence, 'SafeBag'));
       const id = oidOf(buf, idT, 'bag type');
       const value = explicitZero(buf, valueT, 'bag value');
-      if (id === OIDS.shroudedKeyBag) keys.push(shroudedKey(bytesOf(buf, value), password));
+      if (id === OIDS.shroudedKeyBag) keys.push(shroudedKey(buf, value, password, budget));
       else if (id === OIDS.keyBag)
         keys.push(createPrivateKey({ key: Buffer.from(bytesOf(buf, value)), format: 'der', type: 'pkcs8' }));
       else if (id === OIDS.certBag) {
@@ -374,15 +414,17 @@ function readPfx(p12: Uint8Array, password: string): Pkcs12Contents {
   return { privateKey, certificate: certs[index], chain: certs.filter((_, i) => i !== index) };
 }
 
-function shroudedKey(der: Uint8Array, password: string): KeyObject {
+/**
+ * A PKCS#8 EncryptedPrivateKeyInfo, decrypted here rather than by OpenSSL so that its iteration count is
+ * bounded like every other derivation in the file.
+ */
+function shroudedKey(buf: Uint8Array, bag: Tlv, password: string, budget: KdfBudget): KeyObject {
+  const [algT, dataT] = children(buf, expectTag(bag, TAG.sequence, 'EncryptedPrivateKeyInfo'));
+  const der = decrypt(buf, algT, octets(buf, dataT, 'encrypted key'), password, budget);
   try {
-    return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8', passphrase: password });
-  } catch (e) {
-    if (/unsupported/i.test((e as Error).message))
-      throw new KeyError(
-        'unsupported',
-        "the PKCS#12 key's encryption is not supported: re-export the file without -legacy",
-      );
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } catch {
+    // Padding that happened to check out under a wrong password leaves bytes that are no key.
     throw new KeyError('wrong-passphrase', 'wrong PKCS#12 password (the key does not decrypt)');
   }
 }

@@ -11,7 +11,7 @@ import {
   PdfString,
   type PdfValue,
 } from './objects.js';
-import { type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
+import { ParseBudget, type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
 import { parsePdfDate, textOf } from './text.js';
 import { readXrefChain, sectionStart, type XrefEntry, type XrefLimits, type XrefSection } from './xref.js';
 
@@ -33,6 +33,11 @@ export interface ReadOptions {
   /** Most pages (default 100,000) and most form fields (default 10,000). */
   maxPages?: number;
   maxFields?: number;
+  /**
+   * Most memory the objects read from the file may take, estimated per value (default 0: eight times
+   * the file's size, at least 64 MiB).
+   */
+  maxObjectBytes?: number;
 }
 
 const DEFAULTS: Required<ReadOptions> = {
@@ -43,7 +48,10 @@ const DEFAULTS: Required<ReadOptions> = {
   maxStreamBytes: 64 * 1024 * 1024,
   maxPages: 100_000,
   maxFields: 10_000,
+  maxObjectBytes: 0,
 };
+const OBJECT_BYTES_PER_FILE_BYTE = 8;
+const MIN_OBJECT_BYTES = 64 * 1024 * 1024;
 
 /** A rectangle [llx lly urx ury], normalized so that ll is lower-left. */
 export type Box = [number, number, number, number];
@@ -106,6 +114,99 @@ interface ObjectStream {
   first: number;
   /** [object number, offset from /First] per index. */
   index: [number, number][];
+  /** The objects parsed so far, by index. */
+  values: (PdfValue | undefined)[];
+}
+
+/** An object parsed at an offset of the file, and the indirect /Length it was read with, if any. */
+interface ParsedAt {
+  ref: PdfRef;
+  value: PdfValue;
+  start: number;
+  end: number;
+  length?: { ref: PdfRef; value: number };
+}
+
+/**
+ * Where every object number is defined along one cross-reference chain: the indexes (newest first) of
+ * the sections that define it. Any suffix of the chain, i.e. any earlier revision, looks an object up
+ * here without merging the sections' maps again, so n revisions cost the chain once, not n times.
+ */
+class XrefIndex {
+  private readonly at = new Map<number, number | number[]>();
+
+  constructor(readonly sections: XrefSection[]) {
+    sections.forEach((s, i) => {
+      for (const num of s.entries.keys()) {
+        const known = this.at.get(num);
+        if (known === undefined) this.at.set(num, i);
+        else if (typeof known === 'number') this.at.set(num, [known, i]);
+        else known.push(i);
+      }
+    });
+  }
+
+  /** The entry for num in the chain that starts at section from. */
+  entry(num: number, from: number): XrefEntry | undefined {
+    const known = this.at.get(num);
+    if (known === undefined) return undefined;
+    let i: number;
+    if (typeof known === 'number') i = known;
+    else {
+      let lo = 0;
+      let hi = known.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (known[mid] < from) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo < known.length ? known[lo] : -1;
+    }
+    return i >= from ? this.sections[i].entries.get(num) : undefined;
+  }
+
+  /** Every object number the chain names. */
+  numbers(): IterableIterator<number> {
+    return this.at.keys();
+  }
+}
+
+/**
+ * What the documents of one file's revisions share: the cross-reference chain, and the objects and
+ * object streams parsed at each offset (the bytes before a revision's end are the same in every later
+ * one), so that a file of n revisions parses each object once. Decoding draws on one budget.
+ */
+class FileParse {
+  readonly objects = new Map<number, ParsedAt>();
+  readonly objectStreams = new Map<number, ObjectStream>();
+  private byOffset?: Map<number, number>;
+  private reaches?: number[];
+
+  constructor(
+    readonly xref: XrefIndex,
+    public decodedBudget: number,
+    readonly objectBudget: ParseBudget,
+  ) {}
+
+  /** The index of the section that begins at a file offset. */
+  sectionAt(offset: number): number | undefined {
+    this.byOffset ??= new Map(this.xref.sections.map((s, i) => [s.start, i]));
+    return this.byOffset.get(offset);
+  }
+
+  /** The furthest byte the chain from section i was read from. */
+  reach(i: number): number {
+    if (!this.reaches) {
+      const { sections } = this.xref;
+      this.reaches = new Array(sections.length);
+      let furthest = 0;
+      for (let k = sections.length - 1; k >= 0; k--) {
+        furthest = Math.max(furthest, sections[k].reach);
+        this.reaches[k] = furthest;
+      }
+    }
+    return this.reaches[i];
+  }
 }
 
 const MAX_REF_HOPS = 32;
@@ -114,28 +215,36 @@ const HEADER = /^%PDF-(\d\.\d)/;
 /** A parsed PDF: its cross-reference chain, with objects read on demand. */
 export class PdfDocument {
   readonly options: Required<ReadOptions>;
-  /** Sections newest first. */
-  readonly sections: XrefSection[];
   readonly trailer: PdfDict;
   readonly version: string;
   readonly startxref: number;
   /** Where the last revision read ends: after its `%%EOF` and end of line. */
   readonly end: number;
-  private readonly entries = new Map<number, XrefEntry>();
+  private readonly file: FileParse;
+  /** This document's chain is the file's from this section on (0 but for an earlier revision). */
+  private readonly from: number;
   private readonly cache = new Map<number, PdfValue>();
   private readonly locations = new Map<number, { start: number; end: number }>();
-  private readonly objectStreams = new Map<number, ObjectStream>();
+  private readonly trailerEntries = new Map<string, PdfValue | undefined>();
   private readonly resolving = new Set<number>();
-  private decodedBudget: number;
   private pageCache?: PageInfo[];
   private fieldCache?: FieldInfo[];
 
   private constructor(
     readonly bytes: Uint8Array,
     options: ReadOptions,
+    revisionOf?: { file: FileParse; from: number; version: string },
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.decodedBudget = this.options.maxStreamBytes * 4;
+    if (revisionOf) {
+      this.file = revisionOf.file;
+      this.from = revisionOf.from;
+      this.version = revisionOf.version;
+      this.startxref = this.file.xref.sections[this.from].offset;
+      this.trailer = this.file.xref.sections[this.from].trailer;
+      this.end = bytes.length;
+      return;
+    }
     if (bytes.length > this.options.maxBytes)
       throw new PdfError('too-large', `file of ${bytes.length} bytes exceeds ${this.options.maxBytes}`);
     const header = HEADER.exec(latin1(bytes, 0, Math.min(16, bytes.length)));
@@ -148,12 +257,18 @@ export class PdfDocument {
       maxStreamBytes: this.options.maxStreamBytes,
     });
     this.startxref = chain.startxref;
-    this.sections = chain.sections;
     this.end = chain.end;
-    for (const s of this.sections)
-      for (const [num, e] of s.entries) if (!this.entries.has(num)) this.entries.set(num, e);
-    this.trailer = this.sections[0].trailer;
-    if (this.sections.some((s) => s.trailer.has('Encrypt')))
+    const { sections } = chain;
+    this.file = new FileParse(
+      new XrefIndex(sections),
+      this.options.maxStreamBytes * 4,
+      new ParseBudget(
+        this.options.maxObjectBytes || Math.max(MIN_OBJECT_BYTES, OBJECT_BYTES_PER_FILE_BYTE * bytes.length),
+      ),
+    );
+    this.from = 0;
+    this.trailer = sections[0].trailer;
+    if (sections.some((s) => s.trailer.has('Encrypt')))
       throw new PdfError('encrypted', 'encrypted PDFs are not supported: remove the encryption first');
   }
 
@@ -162,9 +277,35 @@ export class PdfDocument {
     return new PdfDocument(bytes, options);
   }
 
+  /** Sections newest first (a copy for an earlier revision: use sectionsSince to compare revisions). */
+  get sections(): XrefSection[] {
+    const all = this.file.xref.sections;
+    return this.from === 0 ? all : all.slice(this.from);
+  }
+
+  /**
+   * The sections this document has and an earlier revision of the same file does not, newest first:
+   * what the revisions between them wrote.
+   */
+  sectionsSince(earlier: PdfDocument): XrefSection[] {
+    if (earlier.file === this.file && earlier.from >= this.from)
+      return this.file.xref.sections.slice(this.from, earlier.from);
+    const known = new Set(earlier.sections.map((s) => s.start));
+    return this.sections.filter((s) => !known.has(s.start));
+  }
+
   /** Kind of the newest cross-reference section: an incremental update writes the same kind. */
   get xrefKind(): 'table' | 'stream' {
-    return this.sections[0].kind;
+    return this.trailerSection().kind;
+  }
+
+  private trailerSection(): XrefSection {
+    return this.file.xref.sections[this.from];
+  }
+
+  /** Where the newest cross-reference section that has an object number puts it. */
+  entry(num: number): XrefEntry | undefined {
+    return this.file.xref.entry(num, this.from);
   }
 
   /** The next free object number: past /Size and every number the cross-references name. */
@@ -174,34 +315,31 @@ export class PdfDocument {
       const v = s.trailer.get('Size');
       if (typeof v === 'number' && v > size) size = v;
     }
-    for (const num of this.entries.keys()) if (num >= size) size = num + 1;
+    for (const num of this.file.xref.numbers())
+      if (num >= size && this.entry(num) !== undefined) size = num + 1;
     return size;
   }
 
   /** The trailer entry from the newest section that has it (a linearized file's first trailer may lack some). */
   trailerEntry(key: string): PdfValue | undefined {
-    for (const s of this.sections) {
-      const v = s.trailer.get(key);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  }
-
-  /** Where the newest cross-reference section that has an object number puts it. */
-  entry(num: number): XrefEntry | undefined {
-    return this.entries.get(num);
+    if (this.trailerEntries.has(key)) return this.trailerEntries.get(key);
+    let found: PdfValue | undefined;
+    const all = this.file.xref.sections;
+    for (let i = this.from; i < all.length && found === undefined; i++) found = all[i].trailer.get(key);
+    this.trailerEntries.set(key, found);
+    return found;
   }
 
   /** The generation number the cross-reference gives an object (0 for objects in object streams). */
   generationOf(num: number): number | undefined {
-    const e = this.entries.get(num);
+    const e = this.entry(num);
     if (!e || e.type === 'free') return undefined;
     return e.type === 'offset' ? e.gen : 0;
   }
 
   /** The object a reference names, latest revision; null when it is free or absent (§7.3.10). */
   object(ref: PdfRef): PdfValue {
-    const e = this.entries.get(ref.num);
+    const e = this.entry(ref.num);
     if (!e || e.type === 'free') return null;
     if ((e.type === 'offset' ? e.gen : 0) !== ref.gen) return null;
     const known = this.cache.get(ref.num);
@@ -239,11 +377,33 @@ export class PdfDocument {
   }
 
   private limits(inFile: boolean): ParseLimits {
-    return { maxDepth: this.options.maxDepth, inFile };
+    return { maxDepth: this.options.maxDepth, inFile, budget: this.file.objectBudget };
   }
 
   private readAt(ref: PdfRef, offset: number): PdfValue {
-    const obj = parseIndirectObject(this.bytes, offset, this.limits(true), (r) => this.lengthOf(r), ref);
+    let obj = this.file.objects.get(offset);
+    // Parsed by another revision: the same unless its stream's indirect /Length now says otherwise.
+    const reusable =
+      obj &&
+      obj.ref.num === ref.num &&
+      obj.ref.gen === ref.gen &&
+      obj.end <= this.bytes.length &&
+      (!obj.length || this.lengthOf(obj.length.ref) === obj.length.value);
+    if (!obj || !reusable) {
+      let length: ParsedAt['length'];
+      const read = parseIndirectObject(
+        this.bytes,
+        offset,
+        this.limits(true),
+        (r) => {
+          length = { ref: r, value: this.lengthOf(r) };
+          return length.value;
+        },
+        ref,
+      );
+      obj = { ...read, length };
+      this.file.objects.set(offset, obj);
+    }
     this.locations.set(ref.num, { start: obj.start, end: obj.end });
     return obj.value;
   }
@@ -260,20 +420,24 @@ export class PdfDocument {
     const entry = os.index[e.index];
     if (!entry || entry[0] !== num)
       throw new PdfError('bad-xref', `object stream ${e.stream} has no object ${num} at index ${e.index}`);
+    const known = os.values[e.index];
+    if (known !== undefined) return known;
     const lx = new Lexer(os.data, os.first + entry[1]);
     const value = parseValue(lx, this.limits(false));
     if (value instanceof PdfRef)
       throw new PdfError('bad-object', `object ${num} in an object stream is a bare reference`);
+    os.values[e.index] = value;
     return value;
   }
 
   private objectStream(num: number): ObjectStream {
-    const known = this.objectStreams.get(num);
-    if (known) return known;
-    const e = this.entries.get(num);
+    const e = this.entry(num);
     if (e?.type !== 'offset')
       throw new PdfError('bad-xref', `object stream ${num} is not stored directly in the file`);
     const stream = this.object(new PdfRef(num, e.gen));
+    // Keyed by the stream object itself: a revision that reads it differently gets its own.
+    const known = this.file.objectStreams.get(e.offset);
+    if (known && this.file.objects.get(e.offset)?.value === stream) return known;
     if (!(stream instanceof PdfStream) || !isName(stream.dict.get('Type'), 'ObjStm'))
       throw new PdfError('bad-xref', `object ${num} is not an object stream`);
     const n = stream.dict.get('N');
@@ -286,8 +450,8 @@ export class PdfDocument {
       n > this.options.maxXrefEntries
     )
       throw new PdfError('bad-object', `object stream ${num} has a bad /N or /First`);
-    const data = decodeStream(stream, Math.min(this.options.maxStreamBytes, this.decodedBudget));
-    this.decodedBudget -= data.length;
+    const data = decodeStream(stream, Math.min(this.options.maxStreamBytes, this.file.decodedBudget));
+    this.file.decodedBudget -= data.length;
     if (first > data.length)
       throw new PdfError('bad-object', `object stream ${num}: /First is past its data`);
     const lx = new Lexer(data, 0, first);
@@ -305,8 +469,8 @@ export class PdfDocument {
         throw new PdfError('bad-object', `object stream ${num}: bad header`);
       index.push([objNum.value, offset.value]);
     }
-    const os = { data, first, index };
-    this.objectStreams.set(num, os);
+    const os: ObjectStream = { data, first, index, values: [] };
+    this.file.objectStreams.set(e.offset, os);
     return os;
   }
 
@@ -494,6 +658,19 @@ export class PdfDocument {
   }
 
   /**
+   * The document as it was up to byte end (after an earlier revision's %%EOF), read from this one's
+   * chain when that revision's chain is a suffix of it lying wholly before end, else read afresh.
+   */
+  revisionEndingAt(end: number): PdfDocument {
+    const bytes = this.bytes.subarray(0, end);
+    const last = startxrefs(bytes).next();
+    const from = last.done ? undefined : this.file.sectionAt(sectionStart(bytes, last.value.startxref));
+    if (this.from !== 0 || from === undefined || this.file.reach(from) > end)
+      return new PdfDocument(bytes, this.options);
+    return new PdfDocument(bytes, this.options, { file: this.file, from, version: this.version });
+  }
+
+  /**
    * The revisions, in file order: each section of the chain followed by `startxref N %%EOF` where N is a
    * section of the chain. Found from the sections rather than by searching for %%EOF, so text inside a
    * stream cannot pose as a boundary; a linearized file's first-page trailer (startxref 0) is not one.
@@ -584,6 +761,8 @@ function* startxrefs(bytes: Uint8Array): Generator<{ startxref: number; end: num
 /**
  * A file's revisions, each read as the document it was on first use and then kept, so that the checks
  * of one verification (difference analysis, validation data) share them rather than parse them again.
+ * An earlier revision is a view of the latest document's chain from its own section on, sharing the
+ * objects parsed so far: n revisions cost what the file does once, not n times.
  */
 export class Revisions {
   readonly list: Revision[];
@@ -599,7 +778,7 @@ export class Revisions {
     if (end === this.latest.bytes.length) return this.latest;
     let doc = this.docs.get(i);
     if (!doc) {
-      doc = PdfDocument.open(this.latest.bytes.subarray(0, end), this.latest.options);
+      doc = this.latest.revisionEndingAt(end);
       this.docs.set(i, doc);
     }
     return doc;

@@ -24,6 +24,8 @@ export interface XrefSection {
   entries: Map<number, XrefEntry>;
   /** Where the section ends: after the trailer dictionary, or after the stream's endobj. */
   end: number;
+  /** The furthest byte it was read from: its end, or a hybrid table's /XRefStm stream's. */
+  reach: number;
 }
 
 /** Bounds on reading the chain. */
@@ -145,13 +147,15 @@ function readTable(
   if (!(trailer instanceof PdfDict)) bad('trailer is not a dictionary');
   // Hybrid file (§7.5.8.4): the table's objects first, then its stream's, then free entries.
   const entries = new Map(inUse);
+  let reach = end;
   const stm = directInt(trailer, 'XRefStm');
   if (stm !== undefined) {
     const hidden = readStream(buf, stm, limits, budget);
     for (const [num, e] of hidden.entries) if (!entries.has(num)) entries.set(num, e);
+    reach = Math.max(reach, hidden.end);
   }
   for (const [num, e] of free) if (!entries.has(num)) entries.set(num, e);
-  return { offset, start: keyword, kind: 'table', trailer, entries, end };
+  return { offset, start: keyword, kind: 'table', trailer, entries, end, reach };
 }
 
 function readStream(
@@ -199,7 +203,15 @@ function readStream(
       else entries.set(num, { type: 'free' });
     }
   }
-  return { offset, start: sectionStart(buf, offset), kind: 'stream', trailer: d, entries, end: obj.end };
+  return {
+    offset,
+    start: sectionStart(buf, offset),
+    kind: 'stream',
+    trailer: d,
+    entries,
+    end: obj.end,
+    reach: obj.end,
+  };
 }
 
 function intArray(v: PdfValue | undefined, key: string): number[] {

@@ -44,10 +44,10 @@ export class RevisionDiffs implements RevisionFacts {
   defined(i: number): Set<number> {
     let out = this.definitions.get(i);
     if (!out) {
-      const known = new Set(i > 0 ? this.revisions.document(i - 1).sections.map((s) => s.start) : []);
+      const doc = this.revisions.document(i);
+      const sections = i > 0 ? doc.sectionsSince(this.revisions.document(i - 1)) : doc.sections;
       out = new Set<number>();
-      for (const s of this.revisions.document(i).sections)
-        if (!known.has(s.start)) for (const [num, e] of s.entries) if (e.type !== 'free') out.add(num);
+      for (const x of sections) for (const [num, e] of x.entries) if (e.type !== 'free') out.add(num);
       this.definitions.set(i, out);
     }
     return out;

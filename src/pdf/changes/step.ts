@@ -82,10 +82,8 @@ const catalogKept: StepRule = {
 const objectsKept: StepRule = {
   name: 'objects-kept',
   apply(s) {
-    const known = new Set(s.old.sections.map((x) => x.start));
     const redefined = new Set<number>();
-    for (const x of s.neu.sections)
-      if (!known.has(x.start)) for (const num of x.entries.keys()) redefined.add(num);
+    for (const x of s.neu.sectionsSince(s.old)) for (const num of x.entries.keys()) redefined.add(num);
     for (const num of [...redefined].sort((a, b) => a - b)) {
       const gen = s.old.generationOf(num);
       if (gen === undefined) continue;
