@@ -25,6 +25,8 @@ const isRegular = (c: number) => WHITESPACE[c] === 0 && DELIMITER[c] === 0;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 const MAX_NAME = 1024;
 const MAX_KEYWORD = 256;
+/** Longest string, as a stream's decoded data is bounded: signatures and texts are far shorter. */
+export const MAX_STRING = 64 * 1024 * 1024;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -55,6 +57,10 @@ class Bytes {
 /** Reads tokens from buf between pos and end. */
 export class Lexer {
   pos: number;
+  /** Up to two tokens read ahead and given back, each with the position it was read from. */
+  private ahead1?: Token;
+  private ahead1From = -1;
+  private ahead2?: Token;
 
   constructor(
     readonly buf: Uint8Array,
@@ -82,8 +88,34 @@ export class Lexer {
     this.pos = p;
   }
 
+  /**
+   * Moves back to pos after reading one or two tokens from there, keeping them so they are not read
+   * again: a parser's look-ahead (is `1 0` the start of `1 0 R`?) then costs nothing on a run of numbers.
+   */
+  giveBack(pos: number, first: Token, second?: Token): void {
+    this.ahead1 = first;
+    this.ahead1From = pos;
+    this.ahead2 = second;
+    this.pos = pos;
+  }
+
   /** The next token, or an eof token at the end. */
   next(): Token {
+    const kept = this.ahead1;
+    if (kept) {
+      this.ahead1 = undefined;
+      // Only while nobody has moved the position elsewhere in between.
+      if (this.ahead1From === this.pos) {
+        this.pos = kept.end;
+        if (this.ahead2) {
+          this.ahead1 = this.ahead2;
+          this.ahead1From = kept.end;
+          this.ahead2 = undefined;
+        }
+        return kept;
+      }
+      this.ahead2 = undefined;
+    }
     this.skipSpace();
     const { buf } = this;
     const start = this.pos;
@@ -118,19 +150,33 @@ export class Lexer {
 
   /** A number or a keyword: a run of regular characters. */
   private readWord(start: number): Token {
+    const { buf, end } = this;
     let p = start;
-    while (p < this.end && isRegular(this.buf[p])) {
+    // Plain integers, most of what a file holds, are read without making a string.
+    let digits = 0;
+    let value = 0;
+    const sign = buf[p] === 0x2d ? -1 : 1;
+    if (buf[p] === 0x2b || buf[p] === 0x2d) p++;
+    while (p < end && buf[p] >= 0x30 && buf[p] <= 0x39 && digits < 15) {
+      value = value * 10 + buf[p++] - 0x30;
+      digits++;
+    }
+    if (digits > 0 && (p >= end || !isRegular(buf[p]))) {
+      this.pos = p;
+      return { type: 'number', value: sign * value, integer: true, start, end: p };
+    }
+    while (p < end && isRegular(buf[p])) {
       p++;
       if (p - start > MAX_KEYWORD) this.fail('token too long', start);
     }
     this.pos = p;
-    const text = latin1(this.buf, start, p);
+    const text = latin1(buf, start, p);
     if (NUMBER.test(text)) {
-      const value = Number(text);
+      const n = Number(text);
       const integer = !text.includes('.');
-      if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value)))
+      if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)))
         this.fail('number out of range', start);
-      return { type: 'number', value, integer, start, end: p };
+      return { type: 'number', value: n, integer, start, end: p };
     }
     return { type: 'keyword', value: text, start, end: p };
   }
@@ -183,6 +229,8 @@ export class Lexer {
           continue;
         } else c = e;
       }
+      if (out.length === MAX_STRING)
+        throw new PdfError('limit', `string at offset ${start} is longer than ${MAX_STRING} bytes`);
       out.push(c);
     }
     this.pos = p;
@@ -192,6 +240,8 @@ export class Lexer {
   private readHex(start: number): Token {
     const close = this.buf.indexOf(0x3e, start + 1);
     if (close < 0 || close >= this.end) this.fail('unterminated hex string', start);
+    if (close - start > 2 * MAX_STRING + 1)
+      throw new PdfError('limit', `string at offset ${start} is longer than ${MAX_STRING} bytes`);
     const out = new Uint8Array((close - start) >> 1);
     let n = 0;
     let high = -1;
@@ -226,5 +276,11 @@ const ESCAPES: Record<number, number> = {
 
 /** Bytes as a latin1 string. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
+  // Keywords and names are short: building them directly is cheaper than a Buffer view per token.
+  if (end - start <= 16) {
+    let text = '';
+    for (let i = start; i < end; i++) text += String.fromCharCode(buf[i]);
+    return text;
+  }
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }

@@ -111,23 +111,38 @@ export function numberValue(v: PdfValue | undefined): number | undefined {
 
 // ---------------------------------------------------------------- writing
 
+/** Text gathered before it becomes one chunk of bytes: many small pieces, few allocations. */
+const TEXT_CHUNK = 64 * 1024;
+
 /** Appends latin1 text and bytes, tracking the length, and joins them once. */
 export class ByteWriter {
   private parts: Uint8Array[] = [];
+  private pending = '';
   length = 0;
 
   text(s: string): this {
-    return this.bytes(Buffer.from(s, 'latin1'));
+    this.pending += s;
+    this.length += s.length;
+    if (this.pending.length >= TEXT_CHUNK) this.flush();
+    return this;
   }
 
   bytes(b: Uint8Array): this {
+    this.flush();
     this.parts.push(b);
     this.length += b.length;
     return this;
   }
 
+  private flush(): void {
+    if (!this.pending) return;
+    this.parts.push(Buffer.from(this.pending, 'latin1'));
+    this.pending = '';
+  }
+
   /** The bytes written so far, as one array. */
   toBytes(): Uint8Array {
+    this.flush();
     const out = new Uint8Array(this.length);
     let pos = 0;
     for (const p of this.parts) {
@@ -169,9 +184,25 @@ export function formatNumber(n: number): string {
 /** A string as written: literal when it is printable ASCII, else hexadecimal. */
 export function formatString(s: PdfString): string {
   const b = Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.length);
-  if (!s.hex && b.every((c) => c >= 0x20 && c <= 0x7e))
-    return `(${b.toString('latin1').replace(/[()\\]/g, '\\$&')})`;
-  return `<${b.toString('hex').toUpperCase()}>`;
+  let printable = !s.hex;
+  let escapes = 0;
+  for (let i = 0; i < b.length && printable; i++) {
+    const c = b[i];
+    if (c < 0x20 || c > 0x7e) printable = false;
+    else if (c === 0x28 || c === 0x29 || c === 0x5c) escapes++;
+  }
+  if (!printable) return `<${b.toString('hex').toUpperCase()}>`;
+  if (escapes === 0) return `(${b.toString('latin1')})`;
+  // One pass into a buffer of the final size: no per-match work however many parentheses there are.
+  const out = Buffer.allocUnsafe(b.length + escapes + 2);
+  let o = 0;
+  out[o++] = 0x28;
+  for (const c of b) {
+    if (c === 0x28 || c === 0x29 || c === 0x5c) out[o++] = 0x5c;
+    out[o++] = c;
+  }
+  out[o] = 0x29;
+  return out.toString('latin1');
 }
 
 const MAX_WRITE_DEPTH = 64;

@@ -11,7 +11,33 @@ export interface ParseLimits {
   maxDepth: number;
   /** True when the buffer is the file itself, so strings record their span (false inside object streams). */
   inFile: boolean;
+  /** What the values read may take in memory, when they are kept. */
+  budget?: ParseBudget;
 }
+
+/**
+ * The memory the objects read from one file may take, estimated per value (a dictionary costs far more
+ * than the bytes `<<>>`), so that a file of small containers is refused instead of filling the heap.
+ */
+export class ParseBudget {
+  private left: number;
+
+  constructor(readonly limit: number) {
+    this.left = limit;
+  }
+
+  spend(bytes: number): void {
+    this.left -= bytes;
+    if (this.left < 0)
+      throw new PdfError(
+        'limit',
+        `the objects read would take more than ${Math.round(this.limit / 2 ** 20)} MiB of memory`,
+      );
+  }
+}
+
+/** Estimated heap bytes of each kind of value (V8, 64-bit), the slot holding it included. */
+const COST = { scalar: 8, boxed: 40, string: 120, array: 40, dict: 200, entry: 56 };
 
 /** Resolves an indirect /Length while a stream is being read. */
 export type LengthResolver = (ref: PdfRef) => number;
@@ -27,15 +53,25 @@ export function parseValue(lx: Lexer, limits: ParseLimits, depth = 0): PdfValue 
 
 function valueFrom(lx: Lexer, t: Token, limits: ParseLimits, depth: number): PdfValue {
   if (depth > limits.maxDepth) throw new PdfError('limit', `objects nested deeper than ${limits.maxDepth}`);
+  const budget = limits.budget;
   switch (t.type) {
-    case 'number':
-      if (!t.integer) return new PdfReal(t.value);
-      return referenceAfter(lx, t) ?? t.value;
+    case 'number': {
+      if (!t.integer) {
+        budget?.spend(COST.boxed);
+        return new PdfReal(t.value);
+      }
+      const ref = referenceAfter(lx, t);
+      budget?.spend(ref ? COST.boxed : COST.scalar);
+      return ref ?? t.value;
+    }
     case 'name':
+      budget?.spend(COST.boxed + t.value.length);
       return new PdfName(t.value);
     case 'string':
+      budget?.spend(COST.string + t.bytes.length);
       return new PdfString(t.bytes, t.hex, limits.inFile ? { start: t.start, end: t.end } : undefined);
     case 'keyword':
+      budget?.spend(COST.scalar);
       if (t.value === 'true') return true;
       if (t.value === 'false') return false;
       if (t.value === 'null') return null;
@@ -53,18 +89,21 @@ function valueFrom(lx: Lexer, t: Token, limits: ParseLimits, depth: number): Pdf
 function referenceAfter(lx: Lexer, first: Token & { type: 'number' }): PdfRef | undefined {
   const saved = lx.pos;
   const second = lx.next();
-  if (second.type === 'number' && second.integer) {
-    const r = lx.next();
-    if (r.type === 'keyword' && r.value === 'R') {
-      if (first.value < 0 || second.value < 0 || second.value > 65535) fail('bad reference', first.start);
-      return new PdfRef(first.value, second.value);
-    }
+  if (second.type !== 'number' || !second.integer) {
+    lx.giveBack(saved, second);
+    return undefined;
   }
-  lx.pos = saved;
+  const r = lx.next();
+  if (r.type === 'keyword' && r.value === 'R') {
+    if (first.value < 0 || second.value < 0 || second.value > 65535) fail('bad reference', first.start);
+    return new PdfRef(first.value, second.value);
+  }
+  lx.giveBack(saved, second, r);
   return undefined;
 }
 
 function readArray(lx: Lexer, limits: ParseLimits, depth: number): PdfValue[] {
+  limits.budget?.spend(COST.array);
   const out: PdfValue[] = [];
   while (true) {
     const t = lx.next();
@@ -74,6 +113,7 @@ function readArray(lx: Lexer, limits: ParseLimits, depth: number): PdfValue[] {
 }
 
 function readDict(lx: Lexer, limits: ParseLimits, depth: number): PdfDict {
+  limits.budget?.spend(COST.dict);
   const d = new PdfDict();
   const seen = new Set<string>();
   while (true) {
@@ -83,6 +123,7 @@ function readDict(lx: Lexer, limits: ParseLimits, depth: number): PdfDict {
     if (k.type !== 'name') fail('dictionary key is not a name', k.start);
     if (seen.has(k.value)) fail(`dictionary repeats the key /${k.value}`, k.start);
     seen.add(k.value);
+    limits.budget?.spend(COST.entry);
     const v = parseValue(lx, limits, depth + 1);
     if (v !== null) d.set(k.value, v);
   }

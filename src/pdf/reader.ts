@@ -11,9 +11,9 @@ import {
   PdfString,
   type PdfValue,
 } from './objects.js';
-import { type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
+import { ParseBudget, type ParseLimits, parseIndirectObject, parseValue } from './parser.js';
 import { parsePdfDate, textOf } from './text.js';
-import { readXrefChain, type XrefEntry, type XrefLimits, type XrefSection } from './xref.js';
+import { readXrefChain, sectionStart, type XrefEntry, type XrefLimits, type XrefSection } from './xref.js';
 
 // A lazy reader: it reads the cross-reference chain and then only the objects it is asked for, so a
 // 50 MB file costs the objects that signing and verification need, not the whole document.
@@ -33,6 +33,11 @@ export interface ReadOptions {
   /** Most pages (default 100,000) and most form fields (default 10,000). */
   maxPages?: number;
   maxFields?: number;
+  /**
+   * Most memory the objects read from the file may take, estimated per value (default 0: eight times
+   * the file's size, at least 64 MiB).
+   */
+  maxObjectBytes?: number;
 }
 
 const DEFAULTS: Required<ReadOptions> = {
@@ -43,7 +48,10 @@ const DEFAULTS: Required<ReadOptions> = {
   maxStreamBytes: 64 * 1024 * 1024,
   maxPages: 100_000,
   maxFields: 10_000,
+  maxObjectBytes: 0,
 };
+const OBJECT_BYTES_PER_FILE_BYTE = 8;
+const MIN_OBJECT_BYTES = 64 * 1024 * 1024;
 
 /** A rectangle [llx lly urx ury], normalized so that ll is lower-left. */
 export type Box = [number, number, number, number];
@@ -177,11 +185,12 @@ class FileParse {
   constructor(
     readonly xref: XrefIndex,
     public decodedBudget: number,
+    readonly objectBudget: ParseBudget,
   ) {}
 
-  /** The index of the section at a file offset. */
+  /** The index of the section that begins at a file offset. */
   sectionAt(offset: number): number | undefined {
-    this.byOffset ??= new Map(this.xref.sections.map((s, i) => [s.offset, i]));
+    this.byOffset ??= new Map(this.xref.sections.map((s, i) => [s.start, i]));
     return this.byOffset.get(offset);
   }
 
@@ -247,10 +256,16 @@ export class PdfDocument {
       maxDepth: this.options.maxDepth,
       maxStreamBytes: this.options.maxStreamBytes,
     });
-    const { sections } = chain;
     this.startxref = chain.startxref;
     this.end = chain.end;
-    this.file = new FileParse(new XrefIndex(sections), this.options.maxStreamBytes * 4);
+    const { sections } = chain;
+    this.file = new FileParse(
+      new XrefIndex(sections),
+      this.options.maxStreamBytes * 4,
+      new ParseBudget(
+        this.options.maxObjectBytes || Math.max(MIN_OBJECT_BYTES, OBJECT_BYTES_PER_FILE_BYTE * bytes.length),
+      ),
+    );
     this.from = 0;
     this.trailer = sections[0].trailer;
     if (sections.some((s) => s.trailer.has('Encrypt')))
@@ -275,8 +290,8 @@ export class PdfDocument {
   sectionsSince(earlier: PdfDocument): XrefSection[] {
     if (earlier.file === this.file && earlier.from >= this.from)
       return this.file.xref.sections.slice(this.from, earlier.from);
-    const known = new Set(earlier.sections.map((s) => s.offset));
-    return this.sections.filter((s) => !known.has(s.offset));
+    const known = new Set(earlier.sections.map((s) => s.start));
+    return this.sections.filter((s) => !known.has(s.start));
   }
 
   /** Kind of the newest cross-reference section: an incremental update writes the same kind. */
@@ -288,7 +303,8 @@ export class PdfDocument {
     return this.file.xref.sections[this.from];
   }
 
-  private entry(num: number): XrefEntry | undefined {
+  /** Where the newest cross-reference section that has an object number puts it. */
+  entry(num: number): XrefEntry | undefined {
     return this.file.xref.entry(num, this.from);
   }
 
@@ -361,7 +377,7 @@ export class PdfDocument {
   }
 
   private limits(inFile: boolean): ParseLimits {
-    return { maxDepth: this.options.maxDepth, inFile };
+    return { maxDepth: this.options.maxDepth, inFile, budget: this.file.objectBudget };
   }
 
   private readAt(ref: PdfRef, offset: number): PdfValue {
@@ -648,7 +664,7 @@ export class PdfDocument {
   revisionEndingAt(end: number): PdfDocument {
     const bytes = this.bytes.subarray(0, end);
     const last = startxrefs(bytes).next();
-    const from = last.done ? undefined : this.file.sectionAt(last.value.startxref);
+    const from = last.done ? undefined : this.file.sectionAt(sectionStart(bytes, last.value.startxref));
     if (this.from !== 0 || from === undefined || this.file.reach(from) > end)
       return new PdfDocument(bytes, this.options);
     return new PdfDocument(bytes, this.options, { file: this.file, from, version: this.version });
@@ -660,7 +676,7 @@ export class PdfDocument {
    * stream cannot pose as a boundary; a linearized file's first-page trailer (startxref 0) is not one.
    */
   revisions(): Revision[] {
-    const chain = new Set(this.sections.map((s) => s.offset));
+    const chain = new Set(this.sections.map((s) => s.start));
     const out: Revision[] = [];
     for (const s of this.sections) {
       const lx = new Lexer(this.bytes, s.end);
@@ -670,7 +686,7 @@ export class PdfDocument {
         keyword.type !== 'keyword' ||
         keyword.value !== 'startxref' ||
         n.type !== 'number' ||
-        !chain.has(n.value)
+        !chain.has(sectionStart(this.bytes, n.value))
       )
         continue;
       // Only white space: %%EOF itself would read as a comment.

@@ -1,6 +1,6 @@
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
-import { Lexer } from './lexer.js';
+import { isWhitespace, Lexer } from './lexer.js';
 import { isName, PdfDict, PdfStream, type PdfValue } from './objects.js';
 import { objectHeaderAt, parseIndirectObject, parseValue } from './parser.js';
 
@@ -17,6 +17,8 @@ export type XrefEntry =
 export interface XrefSection {
   /** The offset startxref or /Prev gave for it. */
   offset: number;
+  /** Where it begins: the offset, past any white space before it. */
+  start: number;
   kind: 'table' | 'stream';
   trailer: PdfDict;
   entries: Map<number, XrefEntry>;
@@ -32,6 +34,20 @@ export interface XrefLimits {
   maxSections: number;
   maxDepth: number;
   maxStreamBytes: number;
+}
+
+/** Most white-space bytes skipped between a cross-reference offset and the `xref` keyword. */
+const MAX_OFFSET_SLACK = 16;
+
+/**
+ * Where a section given at an offset begins: other tools' offsets may be off by a few white-space bytes
+ * (the line end before `xref`), which pyHanko and Adobe accept. Sections are told apart by where they
+ * begin, so two offsets of one section name the same revision.
+ */
+export function sectionStart(buf: Uint8Array, offset: number): number {
+  let at = offset;
+  while (at < buf.length && at - offset < MAX_OFFSET_SLACK && isWhitespace(buf[at])) at++;
+  return at;
 }
 
 function bad(message: string): never {
@@ -74,11 +90,11 @@ function readSection(
 ): XrefSection {
   if (!Number.isSafeInteger(offset) || offset >= buf.length)
     bad(`cross-reference offset ${offset} is outside the file`);
+  const at = sectionStart(buf, offset);
   if (
-    Buffer.from(buf.buffer, buf.byteOffset + offset, Math.min(4, buf.length - offset)).toString('latin1') ===
-    'xref'
+    Buffer.from(buf.buffer, buf.byteOffset + at, Math.min(4, buf.length - at)).toString('latin1') === 'xref'
   )
-    return readTable(buf, offset, limits, budget);
+    return readTable(buf, offset, at, limits, budget);
   if (objectHeaderAt(buf, offset)) return readStream(buf, offset, limits, budget);
   return bad(`no cross-reference section at offset ${offset}`);
 }
@@ -92,10 +108,11 @@ function spend(budget: { entries: number }, n: number, limits: XrefLimits): void
 function readTable(
   buf: Uint8Array,
   offset: number,
+  keyword: number,
   limits: XrefLimits,
   budget: { entries: number },
 ): XrefSection {
-  const lx = new Lexer(buf, offset + 4);
+  const lx = new Lexer(buf, keyword + 4);
   const inUse = new Map<number, XrefEntry>();
   const free = new Map<number, XrefEntry>();
   while (true) {
@@ -138,7 +155,7 @@ function readTable(
     reach = Math.max(reach, hidden.end);
   }
   for (const [num, e] of free) if (!entries.has(num)) entries.set(num, e);
-  return { offset, kind: 'table', trailer, entries, end, reach };
+  return { offset, start: keyword, kind: 'table', trailer, entries, end, reach };
 }
 
 function readStream(
@@ -186,7 +203,15 @@ function readStream(
       else entries.set(num, { type: 'free' });
     }
   }
-  return { offset, kind: 'stream', trailer: d, entries, end: obj.end, reach: obj.end };
+  return {
+    offset,
+    start: sectionStart(buf, offset),
+    kind: 'stream',
+    trailer: d,
+    entries,
+    end: obj.end,
+    reach: obj.end,
+  };
 }
 
 function intArray(v: PdfValue | undefined, key: string): number[] {

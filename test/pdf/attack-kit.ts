@@ -1,6 +1,7 @@
 import {
   dict,
   encodeText,
+  extendPdf,
   IncrementalUpdate,
   name,
   PdfDict,
@@ -159,6 +160,10 @@ export function formPdf(pages = 2): Uint8Array {
 export async function trustedSigner(): Promise<{
   sign(pdf: Uint8Array, extra?: Partial<SignPdfOptions>): Promise<Uint8Array>;
   verify(pdf: Uint8Array): Promise<VerificationReport>;
+  /** Adds the DSS and a document time-stamp (B-LTA). */
+  extendLta(pdf: Uint8Array): Promise<Uint8Array>;
+  /** Verifies with only what the document holds. */
+  verifyOffline(pdf: Uint8Array): Promise<VerificationReport>;
 }> {
   const pki = await makePki();
   const key = makeKey('ec');
@@ -204,6 +209,16 @@ export async function trustedSigner(): Promise<{
     sign: (pdf, extra = {}) =>
       signPdf(pdf, { signer: signerOf(key, 'ECDSA-SHA256'), certificate, chain: [pki.issuing], ...extra }),
     verify: (pdf) => verifyPdf(pdf, { trustAnchors: [pki.issuing], revocation }),
+    extendLta: async (pdf) =>
+      (
+        await extendPdf(pdf, {
+          level: 'B-LTA',
+          source: revocation,
+          certificates: [pki.issuing],
+          stamp: (digest) => pki.tokenFor(digest),
+        })
+      ).pdf,
+    verifyOffline: (pdf) => verifyPdf(pdf, { trustAnchors: [pki.issuing] }),
   };
 }
 
@@ -222,6 +237,7 @@ export function appendRaw(
   pdf: Uint8Array,
   objects: RawDefinition[],
   free: { num: number; gen: number }[] = [],
+  prev = PdfDocument.open(pdf).startxref,
 ): Uint8Array {
   const doc = PdfDocument.open(pdf);
   const root = doc.rootRef();
@@ -239,7 +255,7 @@ export function appendRaw(
   text += 'xref\n0 1\n0000000000 65535 f\r\n';
   for (const [num, row] of [...rows].sort((a, b) => a[0] - b[0])) text += `${num} 1\n${row}\r\n`;
   const size = Math.max(doc.size, ...[...rows.keys()].map((n) => n + 1));
-  text += `trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${doc.startxref} >>\nstartxref\n${xref}\n%%EOF\n`;
+  text += `trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${prev} >>\nstartxref\n${xref}\n%%EOF\n`;
   return new Uint8Array(Buffer.concat([pdf, bytes(text)]));
 }
 

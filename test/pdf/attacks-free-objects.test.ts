@@ -113,6 +113,21 @@ describe('objects free or missing in the signed revision, defined later', () => 
         );
       });
 
+  it('a P1-certified B-LTA file verified offline: valid, and the later definition makes it invalid', async () => {
+    const { pdf, ref } = staged('content', HOLES[2]);
+    const lta = await signer.extendLta(await signer.sign(pdf, { certify: 1 }));
+    const before = await signer.verifyOffline(lta);
+    expect(before.signatures.map((s) => [s.kind, s.revocation.status])).toEqual([
+      ['signature', 'good'],
+      ['document-timestamp', expect.any(String)],
+    ]);
+    expect(before.signatures[0].verdict, before.signatures[0].details.join('\n')).toBe('valid');
+    expect(before.signatures[0].modifications.status).toBe('allowed');
+    const r = await signer.verifyOffline(attack(lta, 'content', ref));
+    expect(r.signatures.map((s) => s.reasons.includes('changes-not-allowed'))).toEqual([true, true]);
+    expect(r.signatures[0].verdict).toBe('invalid');
+  });
+
   it('a signed revision that defines everything it names has no note', async () => {
     const r = await signer.verify(await signer.sign(minimalPdf({ pages: 1 })));
     expect(r.signatures[0].warnings).not.toContain('references-undefined-objects');

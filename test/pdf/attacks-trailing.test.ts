@@ -57,6 +57,7 @@ describe('bytes after the last revision', () => {
         ['Signature1', 'invalid', ['changes-unreadable']],
         [name, 'invalid', ['signature-unreadable']],
       ]);
+      expect(renderReport('x.pdf', r, 'vi')).toContain('không đọc được chữ ký');
     }
   });
 

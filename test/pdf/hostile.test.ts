@@ -1,11 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PdfDocument, PdfRef, Revisions, verifyPdf } from '../../src/pdf/index.js';
+import { PdfDocument, PdfError, PdfRef, PdfString, Revisions, verifyPdf } from '../../src/pdf/index.js';
+import { ByteWriter, formatString, writeValue } from '../../src/pdf/objects.js';
+import { toPem } from '../../src/pki/index.js';
 import { kyso, tempDir } from '../support/env.js';
 import { attackSigner } from './attack-kit.js';
 import { minimalPdf } from './fixtures.js';
-import { manyRevisions } from './hostile.js';
+import { longArray, manyRevisions, nestedParentheses, pdfWith } from './hostile.js';
+import { makeKey, makePki } from './pki.js';
 
 // Hostile files stay cheap (issue 8 §4): what a file can make the verifier do grows with its size, and
 // past the limits it is refused with a reason. No timing asserts: counts, shared objects and a memory
@@ -71,5 +74,76 @@ describe('many incremental updates', () => {
     const report = await verifyPdf(manyRevisions(signed, 20), { read: { maxSections: 10 } });
     expect(report.verdict).toBe('invalid');
     expect(report.error).toEqual({ code: 'limit', message: 'more than 10 cross-reference sections' });
+  });
+});
+
+describe('large values', () => {
+  const signer = async () => {
+    const pki = await makePki();
+    const key = makeKey('ec');
+    writeFileSync(path.join(tmp.dir, 'signer.key'), key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(path.join(tmp.dir, 'signer.crt'), toPem('CERTIFICATE', await pki.leaf(key, 'Lê Văn Lớn')));
+    return ['--key', path.join(tmp.dir, 'signer.key'), '--cert', path.join(tmp.dir, 'signer.crt')];
+  };
+  /** Signs a file through the CLI in a process whose heap is capped at 512 MiB; returns the signed file. */
+  const signCapped = (name: string, pdf: Uint8Array, credentials: string[]) => {
+    const input = path.join(tmp.dir, `${name}.pdf`);
+    const output = path.join(tmp.dir, `${name}-signed.pdf`);
+    writeFileSync(input, pdf);
+    const r = kyso(['pdf', 'sign', input, '--out', output, ...credentials], {
+      env: { NODE_OPTIONS: '--max-old-space-size=512' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    return output;
+  };
+
+  it('signs and verifies a catalog holding millions of nested parentheses within 512 MiB of heap', async () => {
+    const credentials = await signer();
+    const output = signCapped('parentheses', pdfWith(nestedParentheses(4_000_000)), credentials);
+    const v = kyso(['pdf', 'verify', output, '--json', '--offline'], {
+      env: { NODE_OPTIONS: '--max-old-space-size=512' },
+    });
+    const report = JSON.parse(v.stdout);
+    expect(report.signatures[0].integrity.digest).toBe('passed');
+    // The string (the outermost pair delimits it) came back unchanged: every parenthesis was escaped.
+    const hostile = PdfDocument.open(new Uint8Array(readFileSync(output)))
+      .catalog()
+      .get('Hostile');
+    expect(Buffer.compare((hostile as PdfString).bytes, nestedParentheses(4_000_000 - 1))).toBe(0);
+  });
+
+  it('signs a catalog holding an array of 3 million numbers within 512 MiB of heap', async () => {
+    const credentials = await signer();
+    const output = signCapped('array', pdfWith(longArray(3_000_000)), credentials);
+    const hostile = PdfDocument.open(new Uint8Array(readFileSync(output)))
+      .catalog()
+      .get('Hostile');
+    expect((hostile as number[]).length).toBe(3_000_000);
+  });
+
+  it('refuses a file of many small dictionaries before they fill the heap', async () => {
+    const dicts = Buffer.concat([Buffer.from('['), Buffer.alloc(2_000_000 * 4, '<<>>'), Buffer.from(']')]);
+    const pdf = pdfWith(dicts);
+    expect(() => PdfDocument.open(pdf).catalog()).toThrow(
+      new PdfError('limit', 'the objects read would take more than 64 MiB of memory'),
+    );
+    const report = await verifyPdf(pdf);
+    expect(report.error?.code).toBe('limit');
+    // The bound follows the file's size: a smaller budget refuses what the default reads.
+    expect(() => PdfDocument.open(pdfWith(longArray(1000)), { maxObjectBytes: 4096 }).catalog()).toThrow(
+      /more than 0 MiB/,
+    );
+  });
+
+  it('writes strings of parentheses and backslashes escaped, in one pass', () => {
+    const out = new ByteWriter();
+    writeValue(out, new PdfString(new Uint8Array(Buffer.from('a(b)c\\d((', 'latin1'))));
+    expect(Buffer.from(out.toBytes()).toString('latin1')).toBe('(a\\(b\\)c\\\\d\\(\\()');
+    // 24 million nested pairs, a 48 MB string the lexer accepts: escaping it match by match with a
+    // regular expression aborted V8 ("Fatal JavaScript invalid size error").
+    const written = formatString(new PdfString(new Uint8Array(nestedParentheses(24_000_000))));
+    expect(written.length).toBe(96_000_002);
+    expect(written.slice(0, 5)).toBe('(\\(\\(');
+    expect(written.slice(-5)).toBe('\\)\\))');
   });
 });

@@ -1,3 +1,4 @@
+import type { PdfRef } from '../objects.js';
 import type { Revisions } from '../reader.js';
 import type { Change, ChangeAnalysis, JudgedChange } from './kinds.js';
 import type { MdpPolicy } from './mdp.js';
@@ -14,6 +15,8 @@ export class RevisionDiffs implements RevisionFacts {
   private readonly steps = new Map<number, Change[]>();
   private readonly holes = new Map<number, Set<number>>();
   private readonly definitions = new Map<number, Set<number>>();
+  /** The references inside each object version read, shared by the walks of every revision. */
+  private readonly versions = new Map<string, PdfRef[]>();
 
   constructor(readonly revisions: Revisions) {}
 
@@ -32,7 +35,7 @@ export class RevisionDiffs implements RevisionFacts {
   undefinedObjects(k: number): Set<number> {
     let out = this.holes.get(k);
     if (!out) {
-      out = undefinedObjects(this.revisions.document(k));
+      out = undefinedObjects(this.revisions.document(k), this.versions);
       this.holes.set(k, out);
     }
     return out;
@@ -42,9 +45,9 @@ export class RevisionDiffs implements RevisionFacts {
     let out = this.definitions.get(i);
     if (!out) {
       const doc = this.revisions.document(i);
-      const added = i > 0 ? doc.sectionsSince(this.revisions.document(i - 1)) : doc.sections;
+      const sections = i > 0 ? doc.sectionsSince(this.revisions.document(i - 1)) : doc.sections;
       out = new Set<number>();
-      for (const s of added) for (const [num, e] of s.entries) if (e.type !== 'free') out.add(num);
+      for (const x of sections) for (const [num, e] of x.entries) if (e.type !== 'free') out.add(num);
       this.definitions.set(i, out);
     }
     return out;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from './kinds.js';
 import { lockCovers, type MdpPolicy, policyAt, type SignedTransforms } from './mdp.js';
-import { judge } from './policy.js';
+import { DiffPolicy, judge } from './policy.js';
 
 const change = (kind: Change['kind'], extra: Partial<Change> = {}): Change => ({
   revision: 3,
@@ -59,5 +59,35 @@ describe('policies', () => {
     expect(judge(p3, change('annotation', { comment: false }))).toContain('paint over');
     expect(judge(p1, change('metadata'))).toContain('P1');
     expect(judge(none, change('metadata'))).toBeUndefined();
+  });
+});
+
+describe('rule objects composed into a policy per level', () => {
+  it('hold the rules of their DocMDP level; field locks add vetoes', () => {
+    const names = (p: DiffPolicy) => p.rules.map((r) => r.name);
+    expect(names(new DiffPolicy(1))).toEqual(['validation-data', 'document-timestamps']);
+    const signingAndForms = ['validation-data', 'document-timestamps', 'signing', 'form-filling', 'metadata'];
+    expect(names(new DiffPolicy('none'))).toEqual(signingAndForms);
+    expect(names(new DiffPolicy(2))).toEqual(signingAndForms);
+    expect(names(new DiffPolicy(3))).toEqual([...signingAndForms, 'comments']);
+    const locked = DiffPolicy.of({
+      level: 3,
+      locks: [{ action: 'all' }, { action: 'include', fields: ['x'] }],
+    });
+    expect(locked.vetoes).toHaveLength(2);
+    expect(locked.judge(change('form-fill', { field: 'y' }))).toBe('the field y is locked');
+    // A lock speaks for field changes only: a document time-stamp names a field too.
+    expect(locked.judge(change('document-timestamp', { field: 'y' }))).toBeUndefined();
+  });
+
+  it('refuse what no rule of theirs allows, in the refusing rule’s words', () => {
+    expect(new DiffPolicy(2).judge(change('annotation', { comment: true }))).toBe(
+      'annotations may not change after this signature',
+    );
+    expect(new DiffPolicy(3).judge(change('annotation', { comment: false }))).toBe(
+      'an annotation that can paint over the page',
+    );
+    expect(new DiffPolicy('none').judge(change('disallowed'))).toBe('not an allowed change');
+    expect(new DiffPolicy(1).judge(change('extensions'))).toBeUndefined();
   });
 });

@@ -89,28 +89,59 @@ const WALK_BUDGET = 20_000_000;
  * The object numbers a revision names without defining them, walking from its trailer through every
  * object it defines. A reference whose generation is not the defined one counts too: readers differ on
  * whether it resolves. An object that cannot be read is skipped: comparing revisions reports it.
+ * `known` holds the references inside each object version already read, by where it is stored, so that
+ * walking several revisions of one file reads each version once.
  */
-export function undefinedObjects(doc: PdfDocument): Set<number> {
+export function undefinedObjects(doc: PdfDocument, known = new Map<string, PdfRef[]>()): Set<number> {
   const out = new Set<number>();
   const seen = new Set<number>();
-  const stack: (PdfValue | undefined)[] = [doc.trailerEntry('Root'), doc.trailerEntry('Info')];
+  const stack: PdfRef[] = [];
   let budget = WALK_BUDGET;
-  while (stack.length) {
+  const spend = () => {
     if (--budget < 0) throw new PdfError('limit', 'too many values to walk in one revision');
-    const v = stack.pop();
-    if (v instanceof PdfRef) {
-      if (doc.generationOf(v.num) !== v.gen) out.add(v.num);
-      else if (!seen.has(v.num)) {
-        seen.add(v.num);
-        try {
-          stack.push(doc.object(v));
-        } catch {
-          // Comparing the revisions reports what cannot be read.
-        }
+  };
+  const push = (v: PdfValue | undefined) => {
+    for (const ref of refsIn(v, spend)) stack.push(ref);
+  };
+  push(doc.trailerEntry('Root'));
+  push(doc.trailerEntry('Info'));
+  for (let ref = stack.pop(); ref; ref = stack.pop()) {
+    spend();
+    const e = doc.entry(ref.num);
+    if (!e || e.type === 'free' || doc.generationOf(ref.num) !== ref.gen) {
+      out.add(ref.num);
+      continue;
+    }
+    if (seen.has(ref.num)) continue;
+    seen.add(ref.num);
+    const version =
+      e.type === 'offset' ? `${e.offset}` : `${e.stream}.${e.index}@${JSON.stringify(doc.entry(e.stream))}`;
+    let inside = known.get(version);
+    if (!inside) {
+      try {
+        inside = refsIn(doc.object(ref), spend);
+      } catch {
+        // Comparing the revisions reports what cannot be read.
+        inside = [];
       }
-    } else if (v instanceof PdfStream) stack.push(v.dict);
-    else if (v instanceof PdfDict) for (const x of v.entries.values()) stack.push(x);
-    else if (Array.isArray(v)) for (const x of v) stack.push(x);
+      known.set(version, inside);
+    }
+    for (const r of inside) stack.push(r);
+  }
+  return out;
+}
+
+/** The references a value holds, at any depth, not following them. */
+function refsIn(v: PdfValue | undefined, spend: () => void): PdfRef[] {
+  const out: PdfRef[] = [];
+  const stack: (PdfValue | undefined)[] = [v];
+  while (stack.length) {
+    spend();
+    const x = stack.pop();
+    if (x instanceof PdfRef) out.push(x);
+    else if (x instanceof PdfStream) stack.push(x.dict);
+    else if (x instanceof PdfDict) for (const y of x.entries.values()) stack.push(y);
+    else if (Array.isArray(x)) for (const y of x) stack.push(y);
   }
   return out;
 }
