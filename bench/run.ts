@@ -110,7 +110,7 @@ if (want('hostile')) {
   for (const r of await hostileBench()) {
     const ratio = r.pdfsigMs && Number.isFinite(r.ms) ? `${f(r.ms / r.pdfsigMs, 2)} ×` : '';
     console.log(
-      `| ${r.input} | ${f(r.bytes / 1e6, 2)} | ${r.op} | ${f(r.ms, 0)} | ${f(r.peakMiB)} | ${r.outcome} | ${f(r.pdfsigMs ?? 0, 0)} | ${r.pdfsigOutcome ?? ''} | ${ratio} |`,
+      `| ${r.input} | ${f(r.bytes / 1e6, 2)} | ${r.op} | ${Number.isFinite(r.ms) ? f(r.ms, 0) : '–'} | ${Number.isFinite(r.peakMiB) ? f(r.peakMiB) : '–'} | ${r.outcome} | ${f(r.pdfsigMs ?? 0, 0)} | ${r.pdfsigOutcome ?? ''} | ${ratio} |`,
     );
   }
   console.log('');
