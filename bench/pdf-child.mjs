@@ -15,6 +15,8 @@ const der = (name) => new Uint8Array(readFileSync(path.join(dir, name)));
 const times = [];
 let signatures = 0;
 let verdicts = [];
+/** Why verification refused the file, when it did. */
+let error;
 
 if (op === 'sign') {
   const privateKey = createPrivateKey(readFileSync(path.join(dir, 'signer.key.pem')));
@@ -52,6 +54,7 @@ if (op === 'sign') {
     const report = await verifyPdf(pdf, { trustAnchors });
     times.push(performance.now() - start);
     signatures = report.signatures.length;
+    error = report.error ? `${report.error.code}: ${report.error.message}` : undefined;
     verdicts = report.signatures.map(
       (s) => `${s.verdict}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}, chain ${s.chain.status}`,
     );
@@ -63,4 +66,4 @@ if (op === 'sign') {
 times.sort((a, b) => a - b);
 const ms = times[Math.floor(times.length / 2)];
 const peakMiB = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ ms, peakMiB, startMiB, signatures, verdicts }));
+console.log(JSON.stringify({ ms, peakMiB, startMiB, signatures, verdicts, error }));

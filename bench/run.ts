@@ -1,11 +1,12 @@
 import os from 'node:os';
 import { crlBench } from './crl.js';
+import { hostileBench } from './hostile.js';
 import { issuanceBench } from './issuance.js';
 import { ocspBench } from './ocsp.js';
 import { pdfBench } from './pdf.js';
 import { type TsaRow, tsaBench } from './tsa.js';
 
-// `npm run bench [issuance] [crl] [ocsp] [tsa] [pdf]`: each benchmark runs its peer in the same run; the lines are
+// `npm run bench [issuance] [crl] [ocsp] [tsa] [pdf] [hostile]`: each benchmark runs its peer in the same run; the lines are
 // Markdown, ready for docs/benchmarks.md.
 const only = new Set(process.argv.slice(2));
 const want = (name: string) => only.size === 0 || only.has(name);
@@ -99,4 +100,22 @@ if (want('pdf')) {
       `${rows.map((r) => `${r.verdicts.length} × ${[...new Set(r.verdicts)].join('/')}`).join('; ')}.`,
   );
   console.log('');
+}
+
+if (want('hostile')) {
+  console.log(
+    '| hostile input | size MB | operation | ms | peak MiB | Kyso | `pdfsig -nocert` ms (same run) | pdfsig | ratio |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of await hostileBench()) {
+    const ratio = r.pdfsigMs && Number.isFinite(r.ms) ? `${f(r.ms / r.pdfsigMs, 2)} ×` : '';
+    console.log(
+      `| ${r.input} | ${f(r.bytes / 1e6, 2)} | ${r.op} | ${Number.isFinite(r.ms) ? f(r.ms, 0) : '–'} | ${Number.isFinite(r.peakMiB) ? f(r.peakMiB) : '–'} | ${r.outcome} | ${f(r.pdfsigMs ?? 0, 0)} | ${r.pdfsigOutcome ?? ''} | ${ratio} |`,
+    );
+  }
+  console.log('');
+  console.log(
+    'Each operation in its own plain Node.js process on dist/ (`bench/pdf-child.mjs`); peak is its ' +
+      '`process.resourceUsage().maxRSS`, Node.js itself included. Ratio: Kyso ÷ pdfsig (which checks no changes).',
+  );
 }

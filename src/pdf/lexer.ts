@@ -229,8 +229,7 @@ export class Lexer {
           continue;
         } else c = e;
       }
-      if (out.length === MAX_STRING)
-        throw new PdfError('limit', `string at offset ${start} is longer than ${MAX_STRING} bytes`);
+      if (out.length === MAX_STRING) throw new PdfError('limit', tooLongString(start));
       out.push(c);
     }
     this.pos = p;
@@ -240,8 +239,7 @@ export class Lexer {
   private readHex(start: number): Token {
     const close = this.buf.indexOf(0x3e, start + 1);
     if (close < 0 || close >= this.end) this.fail('unterminated hex string', start);
-    if (close - start > 2 * MAX_STRING + 1)
-      throw new PdfError('limit', `string at offset ${start} is longer than ${MAX_STRING} bytes`);
+    if (close - start > 2 * MAX_STRING + 1) throw new PdfError('limit', tooLongString(start));
     const out = new Uint8Array((close - start) >> 1);
     let n = 0;
     let high = -1;
@@ -273,6 +271,10 @@ const ESCAPES: Record<number, number> = {
   41: 0x29,
   92: 0x5c,
 };
+
+/** The refusal of an over-long string, in Vietnamese and English as the command line speaks. */
+const tooLongString = (at: number) =>
+  `chuỗi tại vị trí ${at} dài hơn ${MAX_STRING} byte / string at offset ${at} is longer than ${MAX_STRING} bytes`;
 
 /** Bytes as a latin1 string. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {

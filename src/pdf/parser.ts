@@ -31,7 +31,8 @@ export class ParseBudget {
     if (this.left < 0)
       throw new PdfError(
         'limit',
-        `the objects read would take more than ${Math.round(this.limit / 2 ** 20)} MiB of memory`,
+        `các đối tượng đọc từ tệp sẽ chiếm hơn ${Math.round(this.limit / 2 ** 20)} MiB bộ nhớ / ` +
+          `the objects read would take more than ${Math.round(this.limit / 2 ** 20)} MiB of memory`,
       );
   }
 }

@@ -210,6 +210,8 @@ class FileParse {
 }
 
 const MAX_REF_HOPS = 32;
+/** Earlier revisions' documents a Revisions keeps at once. */
+const KEPT_REVISIONS = 4;
 const HEADER = /^%PDF-(\d\.\d)/;
 
 /** A parsed PDF: its cross-reference chain, with objects read on demand. */
@@ -780,6 +782,9 @@ export class Revisions {
     if (!doc) {
       doc = this.latest.revisionEndingAt(end);
       this.docs.set(i, doc);
+      // The checks walk the revisions in order, a pair at a time: keeping every view's own caches
+      // (pages, fields) would cost revisions × document size; the parsed objects stay shared.
+      if (this.docs.size > KEPT_REVISIONS) this.docs.delete(this.docs.keys().next().value!);
     }
     return doc;
   }

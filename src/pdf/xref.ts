@@ -73,7 +73,10 @@ export function readXrefChain(buf: Uint8Array, startxref: number, limits: XrefLi
     if (seen.has(offset))
       throw new PdfError('cycle', `cross-reference /Prev chain loops at offset ${offset}`);
     if (sections.length === limits.maxSections)
-      throw new PdfError('limit', `more than ${limits.maxSections} cross-reference sections`);
+      throw new PdfError(
+        'limit',
+        `hơn ${limits.maxSections} phiên bản (bảng tham chiếu chéo) / more than ${limits.maxSections} cross-reference sections`,
+      );
     seen.add(offset);
     const section = readSection(buf, offset, limits, budget);
     sections.push(section);

@@ -73,7 +73,10 @@ describe('many incremental updates', () => {
   it('refuses more sections than the limit with a reason, as a report', async () => {
     const report = await verifyPdf(manyRevisions(signed, 20), { read: { maxSections: 10 } });
     expect(report.verdict).toBe('invalid');
-    expect(report.error).toEqual({ code: 'limit', message: 'more than 10 cross-reference sections' });
+    expect(report.error).toEqual({
+      code: 'limit',
+      message: 'hơn 10 phiên bản (bảng tham chiếu chéo) / more than 10 cross-reference sections',
+    });
   });
 });
 
@@ -125,7 +128,10 @@ describe('large values', () => {
     const dicts = Buffer.concat([Buffer.from('['), Buffer.alloc(2_000_000 * 4, '<<>>'), Buffer.from(']')]);
     const pdf = pdfWith(dicts);
     expect(() => PdfDocument.open(pdf).catalog()).toThrow(
-      new PdfError('limit', 'the objects read would take more than 64 MiB of memory'),
+      new PdfError(
+        'limit',
+        'các đối tượng đọc từ tệp sẽ chiếm hơn 64 MiB bộ nhớ / the objects read would take more than 64 MiB of memory',
+      ),
     );
     const report = await verifyPdf(pdf);
     expect(report.error?.code).toBe('limit');
