@@ -85,7 +85,7 @@ async function openOrMakeDemo(config: Config, log: (msg: string) => void): Promi
  */
 export async function startServer(
   configured: Config,
-  options: { log: (msg: string) => void; logger?: boolean },
+  options: { log: (msg: string) => void; logger?: boolean; crlCheckEveryMs?: number },
 ): Promise<RunningServer> {
   const { log } = options;
   // The server's one thread never sleeps on another process's SQLite write lock: a busy write
@@ -108,10 +108,14 @@ export async function startServer(
     policy: config.tsa.policy ?? DEFAULT_TSA_POLICY,
   });
   await Promise.all([ocsp.ready(), tsa?.ready()]);
-  const schedule = new CrlSchedule(authority, {
-    issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
-    failed: (caId, e) => log(`CRL of ${caId} failed: ${(e as Error).message}`),
-  });
+  const schedule = new CrlSchedule(
+    authority,
+    {
+      issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
+      failed: (caId, e) => log(`CRL of ${caId} failed: ${(e as Error).message}`),
+    },
+    options.crlCheckEveryMs,
+  );
   authority.onStatusChange((c) => schedule.soon(c.caId));
   await schedule.runOnce();
   schedule.start();
