@@ -94,7 +94,7 @@ async function openOrMakeDemo(config: Config, log: (msg: string) => void): Promi
  */
 export async function startServer(
   configured: Config,
-  options: { log: (msg: string) => void; logger?: boolean },
+  options: { log: (msg: string) => void; logger?: boolean; crlCheckEveryMs?: number },
 ): Promise<RunningServer> {
   const { log } = options;
   // The server's one thread never sleeps on another process's SQLite write lock: a busy write
@@ -117,14 +117,18 @@ export async function startServer(
     policy: config.tsa.policy ?? DEFAULT_TSA_POLICY,
   });
   await Promise.all([ocsp.ready(), tsa?.ready()]);
-  const schedule = new CrlSchedule(authority, {
-    issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
-    failed: (caId, e) => log(`CRL of ${caId} failed: ${(e as Error).message}`),
-    expiring: (i) =>
-      log(
-        `WARNING: the offline root's pre-signed ${i.kind === 'crl' ? `CRL ${i.what}` : `OCSP answer about ${i.what}`} of ${i.caId} ${i.nextUpdate ? `runs out at ${i.nextUpdate.toISOString()}` : 'is missing'}: renew it at the root ceremony (kyso root crl / kyso root ocsp, then kyso root import)`,
-      ),
-  });
+  const schedule = new CrlSchedule(
+    authority,
+    {
+      issued: (c) => log(`CRL ${c.number}${c.delta ? ' (delta)' : ''} of ${c.caId}: ${c.entries} entries`),
+      failed: (caId, e) => log(`CRL of ${caId} failed: ${(e as Error).message}`),
+      expiring: (i) =>
+        log(
+          `WARNING: the offline root's pre-signed ${i.kind === 'crl' ? `CRL ${i.what}` : `OCSP answer about ${i.what}`} of ${i.caId} ${i.nextUpdate ? `runs out at ${i.nextUpdate.toISOString()}` : 'is missing'}: renew it at the root ceremony (kyso root crl / kyso root ocsp, then kyso root import)`,
+        ),
+    },
+    options.crlCheckEveryMs,
+  );
   const checkpoints = new AuditCheckpointSchedule(
     authority,
     config.audit.checkpointDir,

@@ -67,6 +67,13 @@ export async function openDatabase(
   pool.on('error', () => {
     // An idle client lost its connection; the next query reports it.
   });
+  // A checked-out client between queries (in a transaction, or about to run one) has no listener
+  // of the pool's: its "connection terminated" would be an uncaught error ending the process.
+  pool.on('connect', (client) =>
+    client.on('error', () => {
+      // The query that uses it next fails, as StoreError('unavailable').
+    }),
+  );
   const dialect: Dialect = { kind: 'postgres', binary: 'bytea', time: 'bigint' };
   const db = new Kysely<Database>({ dialect: translating(new PostgresDialect({ pool, cursor: Cursor })) });
   await migrate(db, dialect).catch(async (e) => {
