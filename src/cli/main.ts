@@ -53,7 +53,8 @@ ${(await import('./root.js')).ROOT_HELP}
 
 ${(await import('./audit.js')).AUDIT_HELP}
 
-Every command takes --data DIR (default KYSO_DATA or ./kyso-data) and --json.`;
+Every command takes --data DIR (default KYSO_DATA or ./kyso-data), --json, and --actor NAME: who runs it,
+for the audit log (default KYSO_ACTOR; the OS user and host are always added).`;
 }
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */
