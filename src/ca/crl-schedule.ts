@@ -1,6 +1,6 @@
 import type { CertificateAuthority } from './authority.js';
 import { issueCrl } from './crl.js';
-import { isOffline, presignedExpiry } from './offline-root.js';
+import { isOffline, type PresignedItem, presignedExpiry } from './offline-root.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -9,7 +9,7 @@ export interface CrlScheduleEvents {
   issued?(crl: { caId: string; number: number; delta: boolean; entries: number }): void;
   failed?(caId: string, error: unknown): void;
   /** An offline root's pre-signed CRL or OCSP answer runs out within the warning window (or has). */
-  expiring?(item: { caId: string; kind: 'crl' | 'ocsp'; what: string; nextUpdate: Date | null }): void;
+  expiring?(item: PresignedItem): void;
 }
 
 /**

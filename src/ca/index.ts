@@ -25,6 +25,7 @@ export {
   type ImportedStatus,
   importRootStatus,
   isOffline,
+  type PresignedItem,
   type PresignedOcsp,
   presignedExpiry,
   presignRootCrl,

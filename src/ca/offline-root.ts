@@ -45,15 +45,12 @@ export interface PresignedOcsp {
 }
 
 /** A root CRL signed at the ceremony with a long validity, for the online server to publish. */
-export function presignRootCrl(
+export async function presignRootCrl(
   root: CertificateAuthority,
   o: { days: number; actor: string; now?: Date },
 ): Promise<IssuedCrl> {
-  return root
-    .defaultCaId()
-    .then((caId) =>
-      issueCrl(root, { caId, actor: o.actor, validityHours: o.days * 24, withoutDelta: true, now: o.now }),
-    );
+  const caId = await root.defaultCaId();
+  return issueCrl(root, { caId, actor: o.actor, validityHours: o.days * 24, withoutDelta: true, now: o.now });
 }
 
 /**
@@ -256,11 +253,18 @@ async function importOcsp(tx: StoreView, roots: Root[], der: Uint8Array, now: Da
   return { caId: root.ca.id, what: single.serialHex, nextUpdate: single.nextUpdate, status };
 }
 
+/** One pre-signed root CRL, or the answers about one certificate, and when it runs out (null: missing). */
+export interface PresignedItem {
+  caId: string;
+  kind: 'crl' | 'ocsp';
+  /** The CRL number, or the serial the answers are about. */
+  what: string;
+  nextUpdate: Date | null;
+}
+
 /** When the offline roots' pre-signed CRL and OCSP answers run out, soonest first. */
-export async function presignedExpiry(
-  online: CertificateAuthority,
-): Promise<{ caId: string; kind: 'crl' | 'ocsp'; what: string; nextUpdate: Date | null }[]> {
-  const out: { caId: string; kind: 'crl' | 'ocsp'; what: string; nextUpdate: Date | null }[] = [];
+export async function presignedExpiry(online: CertificateAuthority): Promise<PresignedItem[]> {
+  const out: PresignedItem[] = [];
   for (const ca of await online.store.cas.list()) {
     if (!isOffline(ca)) continue;
     const cert = parseCertificate(ca.certificate);

@@ -1,5 +1,5 @@
 import { auditKeyFingerprint } from '../auth/index.js';
-import { defaultCeremony, derivedNames, runCeremony } from '../ca/index.js';
+import { defaultCeremony, runCeremony } from '../ca/index.js';
 import { type Config, loadConfig } from '../config.js';
 import { KEY_SPECS, type KeySpec } from '../pki/index.js';
 import { intOption, parseArgs } from './args.js';
@@ -78,15 +78,15 @@ export async function initCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(
       '--root-name is required: a real CA names its own root (or use --demo to try Kyso out)',
     );
-  const derived = derivedNames(rootName);
   const offlineRoot = values['root-data'] ? rootConfig(values, env, config.publicUrl) : undefined;
   const d = defaultCeremony();
   const result = await runCeremony(config, {
     ...d,
     rootName,
-    issuingName: values['issuing-name'] ?? derived.issuingName,
-    ocspName: values['ocsp-name'] ?? derived.ocspName,
-    tsaName: values['tsa-name'] ?? derived.tsaName,
+    // Names not given are derived from the root's by the ceremony.
+    issuingName: values['issuing-name'],
+    ocspName: values['ocsp-name'],
+    tsaName: values['tsa-name'],
     offlineRoot: offlineRoot && {
       config: offlineRoot,
       presignedDays:

@@ -139,7 +139,6 @@ export async function startServer(
   authority.onStatusChange((c) => schedule.soon(c.caId));
   await schedule.runOnce();
   schedule.start();
-  checkpoints.start();
   authority.watchStatusChanges();
 
   const app = await createServer(
@@ -170,6 +169,8 @@ export async function startServer(
     },
   );
   await app.listen({ host: config.http.host, port: config.http.port });
+  // Loading the audit key costs a key derivation: after the server answers, not before.
+  checkpoints.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   return {
