@@ -53,6 +53,7 @@ const fileSchema = z
         deltaValidityHours: z.number().positive().optional(),
         fullIntervalHours: z.number().positive().optional(),
         deltaIntervalMinutes: z.number().positive().optional(),
+        checkSeconds: z.number().positive().max(3600).optional(),
       })
       .strict()
       .optional(),
@@ -103,13 +104,16 @@ export interface Config {
   configFile: string;
   database: DatabaseConfig;
   publicUrl: string;
-  http: { host: string; port: number };
+  /** `admin`: a separate address for /metrics, when set (KYSO_ADMIN_HOST, KYSO_ADMIN_PORT). */
+  http: { host: string; port: number; admin?: { host: string; port: number } };
   keys: KeysConfig;
   crl: {
     validityHours: number;
     deltaValidityHours: number;
     fullIntervalHours: number;
     deltaIntervalMinutes: number;
+    /** How often `kyso serve` checks which CRLs are due. */
+    checkSeconds: number;
   };
   profiles: Record<string, ProfileOverride>;
   ocsp: { validityHours: number; maxCached: number };
@@ -192,6 +196,13 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
 
   const host = env.KYSO_HOST || '127.0.0.1';
   const port = intFrom(env.KYSO_PORT, 'KYSO_PORT', 8080);
+  const admin =
+    env.KYSO_ADMIN_PORT || env.KYSO_ADMIN_HOST
+      ? {
+          host: env.KYSO_ADMIN_HOST || '127.0.0.1',
+          port: intFrom(env.KYSO_ADMIN_PORT, 'KYSO_ADMIN_PORT', 9090),
+        }
+      : undefined;
   const publicUrl = (env.KYSO_PUBLIC_URL || file.publicUrl || `http://${host}:${port}`).replace(/\/+$/, '');
   if (!z.string().url().safeParse(publicUrl).success || !/^https?:\/\//.test(publicUrl)) {
     throw new ConfigError(`KYSO_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
@@ -225,13 +236,14 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
     configFile,
     database,
     publicUrl,
-    http: { host, port },
+    http: { host, port, admin },
     keys,
     crl: {
       validityHours: file.crl?.validityHours ?? 168,
       deltaValidityHours: file.crl?.deltaValidityHours ?? 24,
       fullIntervalHours: file.crl?.fullIntervalHours ?? 24,
       deltaIntervalMinutes: file.crl?.deltaIntervalMinutes ?? 60,
+      checkSeconds: file.crl?.checkSeconds ?? 60,
     },
     profiles: file.profiles ?? {},
     ocsp: { validityHours: file.ocsp?.validityHours ?? 24, maxCached: file.ocsp?.maxCached ?? 200_000 },

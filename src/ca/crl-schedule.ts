@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { CertificateAuthority } from './authority.js';
 import { issueCrl } from './crl.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+const LEASE = 'crl-schedule';
 
 export interface CrlScheduleEvents {
   issued?(crl: { caId: string; number: number; delta: boolean; entries: number }): void;
@@ -13,11 +16,13 @@ export interface CrlScheduleEvents {
  * Keeps every active CA's CRLs fresh: a full CRL when the last one is older than the full
  * interval (or half its validity, whichever is sooner), a delta when the last delta is older
  * than the delta interval. It looks at what is stored, so a restart picks up where it left.
+ * Of several nodes on one database, only the holder of the schedule's lease issues.
  */
 export class CrlSchedule {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private readonly pendingDeltas = new Map<string, NodeJS.Timeout>();
+  private readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(
     private readonly authority: CertificateAuthority,
@@ -40,6 +45,8 @@ export class CrlSchedule {
     for (const t of this.pendingDeltas.values()) clearTimeout(t);
     this.pendingDeltas.clear();
     await this.running;
+    // Another node takes over at its next check instead of when the lease runs out.
+    await this.authority.store.leases.release(LEASE, this.holder).catch(() => {});
   }
 
   /**
@@ -50,7 +57,9 @@ export class CrlSchedule {
     if (this.pendingDeltas.has(caId)) return;
     const t = setTimeout(() => {
       this.pendingDeltas.delete(caId);
-      const run = (this.running ?? Promise.resolve()).then(() => this.issue(caId, true));
+      const run = (this.running ?? Promise.resolve()).then(async () => {
+        if (await this.claim()) await this.issue(caId, true);
+      });
       run.catch((e) => this.events.failed?.(caId, e));
     }, delayMs);
     t.unref();
@@ -60,11 +69,21 @@ export class CrlSchedule {
   /** Issues whatever CRLs are due now; one run at a time. */
   runOnce(now: Date = new Date()): Promise<void> {
     if (!this.running) {
-      this.running = this.due(now).finally(() => {
-        this.running = undefined;
-      });
+      this.running = this.claim()
+        .then((held) => (held ? this.due(now) : undefined))
+        .finally(() => {
+          this.running = undefined;
+        });
+    } else {
+      // A long run keeps the lease.
+      this.claim().catch((e) => this.events.failed?.('*', e));
     }
     return this.running;
+  }
+
+  /** Takes or keeps the lease: it outlives a few checks, so a holder that stops is replaced soon. */
+  private claim(): Promise<boolean> {
+    return this.authority.store.leases.claim(LEASE, this.holder, 3 * this.checkEveryMs);
   }
 
   private async due(now: Date): Promise<void> {

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { changeFeedMigration } from './change-feed-migration.js';
 import { StoreError } from './errors.js';
 
 /** Column types that differ between the two databases. */
@@ -114,6 +115,7 @@ function migrations(d: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003-change-feed': changeFeedMigration(d),
   };
 }
 
