@@ -12,6 +12,7 @@ import {
   PkiError,
   parseCertificate,
   parseOcspRequest,
+  parseOcspResponse,
   type RevocationReason,
   type SignatureAlgorithm,
 } from '../pki/index.js';
@@ -204,7 +205,11 @@ export class OcspResponder {
   private async cached(responder: Responder, certId: OcspCertId, key: string, now: Date): Promise<Cached> {
     const stored = await this.authority.store.ocspResponses.get(key);
     const refreshAfter = (this.options.validityHours * HOUR) / 2;
-    if (stored && now.getTime() < stored.thisUpdate.getTime() + refreshAfter) {
+    if (
+      stored &&
+      now.getTime() < stored.thisUpdate.getTime() + refreshAfter &&
+      signedBy(stored.der, responder)
+    ) {
       return this.remember(key, stored.serial, stored.der, stored.thisUpdate, stored.nextUpdate);
     }
     const thisUpdate = wholeSecond(now);
@@ -303,6 +308,12 @@ export class OcspResponder {
     ) as RevocationReason;
     return { status: 'revoked', revokedAt: record.revokedAt ?? record.statusChangedAt, reason };
   }
+}
+
+// A stored answer signed before the responder changed (a new OCSP certificate) is signed again.
+function signedBy(der: Uint8Array, responder: Responder): boolean {
+  const id = parseOcspResponse(der).responderKeyId;
+  return !!id && Buffer.from(id).equals(responder.responderKeyId);
 }
 
 function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalError'): OcspAnswer {

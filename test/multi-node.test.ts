@@ -1,0 +1,306 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CertificateAuthority } from '../src/ca/index.js';
+import { loadConfig } from '../src/config.js';
+import {
+  buildOcspRequest,
+  type ParsedCertificate,
+  parseCertificate,
+  parseOcspResponse,
+  serialFromHex,
+  toPem,
+} from '../src/pki/index.js';
+import { opensslCsr } from './support/ca.js';
+import {
+  describeWith,
+  freshPostgres,
+  kyso,
+  kysoAsync,
+  ROOT,
+  run,
+  tempDir,
+  toolMissing,
+} from './support/env.js';
+import { freePort } from './support/server.js';
+
+// Issue 9 §5: several `kyso serve` processes on one PostgreSQL database behind a load balancer.
+// Node B's clock runs 10 s ahead of node A's (libfaketime), as an unsynchronised clock would.
+const pgUrl = process.env.KYSO_TEST_DATABASE_URL;
+const SKEW = '+10s';
+const DELTA_EVERY_S = 3;
+
+interface Node {
+  name: string;
+  url: string;
+  adminUrl?: string;
+  log(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `kyso serve` as its own process, behind `prefix` (faketime), and waits for it to listen. */
+async function startNode(
+  name: string,
+  prefix: string[],
+  env: NodeJS.ProcessEnv,
+  adminPort?: number,
+): Promise<Node> {
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...env,
+    KYSO_PORT: '0',
+    KYSO_LOG_LEVEL: 'warn',
+    ...(adminPort ? { KYSO_ADMIN_PORT: String(adminPort) } : {}),
+  };
+  const argv = [...prefix, process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'];
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv });
+  let log = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${name} did not start: ${log}`)), 60_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stderr!.on('data', check);
+    void exited.then(() => reject(new Error(`node ${name} exited: ${log}`)));
+  });
+  return {
+    name,
+    url,
+    adminUrl: adminPort ? `http://127.0.0.1:${adminPort}` : undefined,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Asks a node about one certificate (nonce-less, so the node answers from its cache when it can). */
+async function ask(node: Node, issuer: ParsedCertificate, serialHex: string) {
+  const res = await fetch(`${node.url}/ocsp`, {
+    method: 'POST',
+    body: Buffer.from(buildOcspRequest([{ issuer, serial: serialFromHex(serialHex) }])),
+    headers: { 'content-type': 'application/ocsp-request' },
+  });
+  expect(res.status).toBe(200);
+  const der = Buffer.from(await res.arrayBuffer());
+  const parsed = parseOcspResponse(der);
+  expect(parsed.status).toBe('successful');
+  return { status: parsed.responses[0].status, certs: parsed.certs, der };
+}
+
+/** Polls until `check` holds; returns how long it took, or throws after `limitMs` and a margin. */
+async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > limitMs * 3) throw new Error(`not within ${limitMs * 3} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return performance.now() - started;
+}
+
+const missing =
+  (pgUrl ? undefined : 'KYSO_TEST_DATABASE_URL (a PostgreSQL server)') ?? toolMissing('faketime', 'openssl');
+
+describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} apart`, () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Awaited<ReturnType<typeof freshPostgres>>;
+  let env: NodeJS.ProcessEnv;
+  let dataDir: string;
+  let ca: CertificateAuthority;
+  let issuing: ParsedCertificate;
+  let a: Node;
+  let b: Node;
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    db = await freshPostgres(pgUrl!);
+    dataDir = path.join(tmp.dir, 'data');
+    env = { KYSO_DATABASE_URL: db.url, KYSO_PUBLIC_URL: 'http://kyso.test', KYSO_DATA: dataDir };
+    const init = kyso(['init', '--data', dataDir], { env });
+    expect(init.code, init.stderr).toBe(0);
+    // Both nodes share the data directory (the soft keys); a short CRL schedule to count ticks.
+    const configFile = path.join(dataDir, 'kyso.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config.crl = { checkSeconds: 1, deltaIntervalMinutes: DELTA_EVERY_S / 60, deltaValidityHours: 1 };
+    writeFileSync(configFile, JSON.stringify(config));
+    ca = await CertificateAuthority.open(loadConfig({ dataDir, env }));
+    issuing = parseCertificate((await ca.chain())[0].certificate);
+    writeFileSync(path.join(tmp.dir, 'issuing.pem'), toPem('CERTIFICATE', issuing.der));
+    [a, b] = await Promise.all([
+      startNode('A', [], env, await freePort()),
+      startNode('B', ['faketime', '-f', SKEW], env),
+    ]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await ca?.close();
+    await db?.drop();
+    tmp?.remove();
+  });
+
+  const issue = async (name: string) => {
+    const { csr } = opensslCsr(tmp.dir, name, 'ec-p256', `/C=VN/O=Kyso Test/CN=${name}`);
+    return ca.issue({ csr: readFileSync(csr), profile: 'individual', actor: 'test' });
+  };
+
+  test('the nodes really run 10 s apart', async () => {
+    const dates = await Promise.all(
+      [a, b].map(async (n) => Date.parse((await fetch(n.url)).headers.get('date')!)),
+    );
+    expect(dates[1] - dates[0]).toBeGreaterThanOrEqual(8000);
+  });
+
+  test('one CRL per schedule tick across the two nodes, from one of them', async () => {
+    const first = (await ca.store.crls.latestNumber('issuing', 'delta')) ?? 0;
+    await new Promise((r) => setTimeout(r, 4 * DELTA_EVERY_S * 1000 + 500));
+    const crls = (
+      await ca.store.kysely
+        .selectFrom('crls')
+        .select(['number', 'this_update', 'delta_base'])
+        .where('ca_id', '=', 'issuing')
+        .where('number', '>', first)
+        .orderBy('number')
+        .execute()
+    ).filter((c) => c.delta_base !== null);
+    // Two schedules would make about twice as many, at gaps of any length.
+    expect(crls.length).toBeGreaterThanOrEqual(3);
+    expect(crls.length).toBeLessThanOrEqual(5);
+    for (let i = 1; i < crls.length; i++) {
+      expect(Number(crls[i].this_update) - Number(crls[i - 1].this_update)).toBeGreaterThanOrEqual(
+        (DELTA_EVERY_S - 1) * 1000,
+      );
+    }
+    const issuers = [a, b].filter((n) => /CRL \d+ \(delta\) of issuing/.test(n.log()));
+    expect(issuers.map((n) => n.name)).toHaveLength(1);
+  }, 30_000);
+
+  test('a revocation made beside node A is answered revoked by node B (and A) within 1 s', async () => {
+    const cert = await issue('Nguyen Van Mot');
+    // Both nodes have answered "good" and keep that pre-signed answer.
+    for (const n of [a, b]) {
+      const good = await ask(n, issuing, cert.serial);
+      expect(good.status).toBe('good');
+      expect((await ask(n, issuing, cert.serial)).der).toEqual(good.der);
+    }
+    const revoked = await kysoAsync(
+      ['cert', 'revoke', cert.serial, '--reason', 'keyCompromise', '--data', dataDir],
+      {
+        env,
+      },
+    );
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const tookB = await within(1000, async () => (await ask(b, issuing, cert.serial)).status === 'revoked');
+    const tookA = await within(1000, async () => (await ask(a, issuing, cert.serial)).status === 'revoked');
+    expect(tookB).toBeLessThan(1000);
+    expect(tookA).toBeLessThan(1000);
+
+    // An independent client agrees (node B's times are 10 s ahead, which openssl only warns about).
+    const certPem = path.join(tmp.dir, 'mot.pem');
+    writeFileSync(certPem, toPem('CERTIFICATE', cert.der));
+    const o = run('openssl', [
+      'ocsp',
+      '-issuer',
+      path.join(tmp.dir, 'issuing.pem'),
+      '-cert',
+      certPem,
+      '-url',
+      `${b.url}/ocsp`,
+      '-no_nonce',
+      '-noverify',
+      '-resp_text',
+    ]);
+    expect(o.stdout).toMatch(/: revoked/);
+    expect(o.stdout).toMatch(/Revocation Reason: keyCompromise/);
+  }, 60_000);
+
+  test('a hold made with node B’s clock is answered revoked (certificateHold) by node A within 1 s', async () => {
+    const cert = await issue('Nguyen Van Hai');
+    const good = await ask(a, issuing, cert.serial);
+    expect(good.status).toBe('good');
+    expect((await ask(a, issuing, cert.serial)).der).toEqual(good.der);
+    const revoked = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(
+        'faketime',
+        [
+          '-f',
+          SKEW,
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(ROOT, 'src/cli/run.ts'),
+          'cert',
+          'hold',
+          cert.serial,
+          '--data',
+          dataDir,
+        ],
+        { cwd: ROOT, env: { ...process.env, ...env } },
+      );
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      child.on('exit', (code) => resolve({ code, err }));
+    });
+    expect(revoked.code, revoked.err).toBe(0);
+    expect(
+      await within(1000, async () => (await ask(a, issuing, cert.serial)).status === 'revoked'),
+    ).toBeLessThan(1000);
+  }, 60_000);
+
+  test('a new OCSP responder certificate is used by both nodes without a restart', async () => {
+    const keys = await ca.keyBackend();
+    const key = await keys.generateKey('kyso-ocsp-rotated', 'ec-p256');
+    const responder = await ca.issueForKey({
+      profile: 'ocsp',
+      subject: 'C=VN, O=Kyso Test, CN=Rotated OCSP Responder',
+      publicKey: key.publicKey,
+      actor: 'test',
+    });
+    const cert = await issue('Nguyen Van Ba');
+    for (const n of [a, b]) expect((await ask(n, issuing, cert.serial)).certs[0]).not.toEqual(responder.der);
+    await ca.transaction((tx) =>
+      tx.settings.set(
+        'service.ocsp',
+        JSON.stringify({ serial: responder.serial, keyRef: key.ref, algorithm: 'ECDSA-SHA256' }),
+      ),
+    );
+    for (const n of [a, b]) {
+      await within(2000, async () => {
+        const answer = await ask(n, issuing, cert.serial);
+        return answer.status === 'good' && Buffer.from(answer.certs[0] ?? []).equals(responder.der);
+      });
+    }
+    expect(a.log() + b.log()).not.toMatch(/failed/);
+  }, 60_000);
+
+  test('/metrics listens on the admin address when one is set, and only there', async () => {
+    const admin = await fetch(`${a.adminUrl}/metrics`);
+    expect(admin.status).toBe(200);
+    expect(await admin.text()).toMatch(/kyso_http_requests_total\{service="ocsp"/);
+    expect((await fetch(`${a.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${b.url}/metrics`)).status).toBe(200);
+  });
+
+  test('when the node issuing CRLs stops, the other one carries on', async () => {
+    const [issuer, other] = /CRL \d+ \(delta\) of issuing/.test(a.log()) ? [a, b] : [b, a];
+    expect(await issuer.stop()).toBe(0);
+    const before = (await ca.store.crls.latestNumber('issuing', 'delta')) ?? 0;
+    await within(DELTA_EVERY_S * 1000 + 1500, async () => {
+      return ((await ca.store.crls.latestNumber('issuing', 'delta')) ?? 0) > before;
+    });
+    expect(other.log()).toMatch(/CRL \d+ \(delta\) of issuing/);
+  }, 30_000);
+});
