@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CertificateAuthority } from '../src/ca/index.js';
@@ -12,23 +12,23 @@ import {
   serialFromHex,
   toPem,
 } from '../src/pki/index.js';
+import type { CertificateRecord } from '../src/store/index.js';
 import { opensslCsr } from './support/ca.js';
-import {
-  describeWith,
-  freshPostgres,
-  kyso,
-  kysoAsync,
-  ROOT,
-  run,
-  tempDir,
-  toolMissing,
-} from './support/env.js';
+import { describeWith, freshPostgres, kyso, ROOT, run, tempDir, toolMissing } from './support/env.js';
 import { freePort } from './support/server.js';
 
 // Issue 9 §5: several `kyso serve` processes on one PostgreSQL database behind a load balancer.
 // Node B's clock runs 10 s ahead of node A's (libfaketime), as an unsynchronised clock would.
 const pgUrl = process.env.KYSO_TEST_DATABASE_URL;
 const SKEW = '+10s';
+// libfaketime preloaded into the process itself (not the `faketime` wrapper, which would take
+// SIGTERM in its place); the multi-threaded variant, as Node runs threads.
+const FAKETIME_LIB = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/faketime/libfaketimeMT.so.1',
+].find((f) => existsSync(f));
+const SKEWED = { LD_PRELOAD: FAKETIME_LIB, FAKETIME: SKEW };
 const DELTA_EVERY_S = 3;
 
 interface Node {
@@ -39,13 +39,8 @@ interface Node {
   stop(): Promise<number | null>;
 }
 
-/** Starts `kyso serve` as its own process, behind `prefix` (faketime), and waits for it to listen. */
-async function startNode(
-  name: string,
-  prefix: string[],
-  env: NodeJS.ProcessEnv,
-  adminPort?: number,
-): Promise<Node> {
+/** Starts `kyso serve` as its own process and waits for it to listen. */
+async function startNode(name: string, env: NodeJS.ProcessEnv, adminPort?: number): Promise<Node> {
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     ...env,
@@ -53,8 +48,11 @@ async function startNode(
     KYSO_LOG_LEVEL: 'warn',
     ...(adminPort ? { KYSO_ADMIN_PORT: String(adminPort) } : {}),
   };
-  const argv = [...prefix, process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'];
-  const child: ChildProcess = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'serve'],
+    { cwd: ROOT, env: childEnv },
+  );
   let log = '';
   child.stderr!.on('data', (b: Buffer) => {
     log += b.toString();
@@ -98,18 +96,20 @@ async function ask(node: Node, issuer: ParsedCertificate, serialHex: string) {
   return { status: parsed.responses[0].status, certs: parsed.certs, der };
 }
 
-/** Polls until `check` holds; returns how long it took, or throws after `limitMs` and a margin. */
-async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+/** Polls until `check` holds; returns how long it took, or throws after `giveUpMs`. */
+async function within(giveUpMs: number, check: () => Promise<boolean>): Promise<number> {
   const started = performance.now();
   while (!(await check())) {
-    if (performance.now() - started > limitMs * 3) throw new Error(`not within ${limitMs * 3} ms`);
+    if (performance.now() - started > giveUpMs) throw new Error(`not within ${giveUpMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
   return performance.now() - started;
 }
 
 const missing =
-  (pgUrl ? undefined : 'KYSO_TEST_DATABASE_URL (a PostgreSQL server)') ?? toolMissing('faketime', 'openssl');
+  (pgUrl ? undefined : 'KYSO_TEST_DATABASE_URL (a PostgreSQL server)') ??
+  (FAKETIME_LIB ? undefined : 'libfaketime (package faketime)') ??
+  toolMissing('openssl');
 
 describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} apart`, () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -137,8 +137,8 @@ describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} ap
     issuing = parseCertificate((await ca.chain())[0].certificate);
     writeFileSync(path.join(tmp.dir, 'issuing.pem'), toPem('CERTIFICATE', issuing.der));
     [a, b] = await Promise.all([
-      startNode('A', [], env, await freePort()),
-      startNode('B', ['faketime', '-f', SKEW], env),
+      startNode('A', env, await freePort()),
+      startNode('B', { ...env, ...SKEWED }),
     ]);
   }, 180_000);
 
@@ -181,33 +181,66 @@ describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} ap
         (DELTA_EVERY_S - 1) * 1000,
       );
     }
+    const fulls = await ca.store.kysely
+      .selectFrom('crls')
+      .select('number')
+      .where('ca_id', '=', 'issuing')
+      .where('delta_base', 'is', null)
+      .execute();
+    expect(fulls, 'both nodes started at once, one full CRL').toHaveLength(1);
     const issuers = [a, b].filter((n) => /CRL \d+ \(delta\) of issuing/.test(n.log()));
     expect(issuers.map((n) => n.name)).toHaveLength(1);
   }, 30_000);
 
-  test('a revocation made beside node A is answered revoked by node B (and A) within 1 s', async () => {
-    const cert = await issue('Nguyen Van Mot');
-    // Both nodes have answered "good" and keep that pre-signed answer.
-    for (const n of [a, b]) {
-      const good = await ask(n, issuing, cert.serial);
-      expect(good.status).toBe('good');
-      expect((await ask(n, issuing, cert.serial)).der).toEqual(good.der);
-    }
-    const revoked = await kysoAsync(
-      ['cert', 'revoke', cert.serial, '--reason', 'keyCompromise', '--data', dataDir],
-      {
-        env,
-      },
-    );
-    expect(revoked.code, revoked.stderr).toBe(0);
-    const tookB = await within(1000, async () => (await ask(b, issuing, cert.serial)).status === 'revoked');
-    const tookA = await within(1000, async () => (await ask(a, issuing, cert.serial)).status === 'revoked');
-    expect(tookB).toBeLessThan(1000);
-    expect(tookA).toBeLessThan(1000);
+  /** Runs the command line as its own process, with node B's clock. */
+  const skewedCli = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, ...env, ...SKEWED },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
 
+  // Both nodes answer "good" for these and keep that pre-signed answer, until the feed says otherwise.
+  let held: CertificateRecord;
+  let revoked: CertificateRecord;
+
+  test('a hold made with node B’s clock is answered revoked (certificateHold) by both nodes within 1 s', async () => {
+    held = await issue('Nguyen Van Mot');
+    revoked = await issue('Nguyen Van Hai');
+    for (const cert of [held, revoked]) {
+      for (const n of [a, b]) {
+        const good = await ask(n, issuing, cert.serial);
+        expect(good.status).toBe('good');
+        expect((await ask(n, issuing, cert.serial)).der).toEqual(good.der);
+      }
+    }
+    const hold = await skewedCli(['cert', 'hold', held.serial, '--data', dataDir]);
+    expect(hold.code, hold.stderr).toBe(0);
+    for (const n of [a, b]) {
+      expect(
+        await within(3000, async () => (await ask(n, issuing, held.serial)).status === 'revoked'),
+      ).toBeLessThan(1000);
+    }
+  }, 60_000);
+
+  test('a revocation right after it, stamped 10 s earlier by node A’s clock, is answered revoked by both within 1 s', async () => {
+    // Ordered by time instead of by commit, this change would sort before the hold both nodes
+    // have already seen, and never be heard of.
+    await ca.revoke(revoked.serial, { reason: 'keyCompromise', actor: 'test' });
+    for (const n of [b, a]) {
+      expect(
+        await within(3000, async () => (await ask(n, issuing, revoked.serial)).status === 'revoked'),
+      ).toBeLessThan(1000);
+    }
     // An independent client agrees (node B's times are 10 s ahead, which openssl only warns about).
-    const certPem = path.join(tmp.dir, 'mot.pem');
-    writeFileSync(certPem, toPem('CERTIFICATE', cert.der));
+    const certPem = path.join(tmp.dir, 'hai.pem');
+    writeFileSync(certPem, toPem('CERTIFICATE', revoked.der));
     const o = run('openssl', [
       'ocsp',
       '-issuer',
@@ -222,42 +255,7 @@ describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} ap
     ]);
     expect(o.stdout).toMatch(/: revoked/);
     expect(o.stdout).toMatch(/Revocation Reason: keyCompromise/);
-  }, 60_000);
-
-  test('a hold made with node B’s clock is answered revoked (certificateHold) by node A within 1 s', async () => {
-    const cert = await issue('Nguyen Van Hai');
-    const good = await ask(a, issuing, cert.serial);
-    expect(good.status).toBe('good');
-    expect((await ask(a, issuing, cert.serial)).der).toEqual(good.der);
-    const revoked = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = spawn(
-        'faketime',
-        [
-          '-f',
-          SKEW,
-          process.execPath,
-          '--import',
-          'tsx',
-          path.join(ROOT, 'src/cli/run.ts'),
-          'cert',
-          'hold',
-          cert.serial,
-          '--data',
-          dataDir,
-        ],
-        { cwd: ROOT, env: { ...process.env, ...env } },
-      );
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-      });
-      child.on('exit', (code) => resolve({ code, err }));
-    });
-    expect(revoked.code, revoked.err).toBe(0);
-    expect(
-      await within(1000, async () => (await ask(a, issuing, cert.serial)).status === 'revoked'),
-    ).toBeLessThan(1000);
-  }, 60_000);
+  }, 30_000);
 
   test('a new OCSP responder certificate is used by both nodes without a restart', async () => {
     const keys = await ca.keyBackend();
@@ -277,12 +275,12 @@ describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} ap
       ),
     );
     for (const n of [a, b]) {
-      await within(2000, async () => {
+      await within(6000, async () => {
         const answer = await ask(n, issuing, cert.serial);
         return answer.status === 'good' && Buffer.from(answer.certs[0] ?? []).equals(responder.der);
       });
     }
-    expect(a.log() + b.log()).not.toMatch(/failed/);
+    expect(`${a.log()}${b.log()}`.split('\n').filter((line) => /failed/.test(line))).toEqual([]);
   }, 60_000);
 
   test('/metrics listens on the admin address when one is set, and only there', async () => {
@@ -296,11 +294,10 @@ describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} ap
 
   test('when the node issuing CRLs stops, the other one carries on', async () => {
     const [issuer, other] = /CRL \d+ \(delta\) of issuing/.test(a.log()) ? [a, b] : [b, a];
+    const issued = () => (other.log().match(/CRL \d+ \(delta\) of issuing/g) ?? []).length;
+    const before = issued();
     expect(await issuer.stop()).toBe(0);
-    const before = (await ca.store.crls.latestNumber('issuing', 'delta')) ?? 0;
-    await within(DELTA_EVERY_S * 1000 + 1500, async () => {
-      return ((await ca.store.crls.latestNumber('issuing', 'delta')) ?? 0) > before;
-    });
-    expect(other.log()).toMatch(/CRL \d+ \(delta\) of issuing/);
+    // A successor whose clock is behind waits for the skew too: the last delta looks that much newer.
+    await within((DELTA_EVERY_S + 10 + 3) * 1000, async () => issued() > before);
   }, 30_000);
 });

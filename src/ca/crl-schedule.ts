@@ -6,6 +6,7 @@ import { issueCrl } from './crl.js';
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const LEASE = 'crl-schedule';
+const LEASE_MIN_MS = 30_000;
 
 export interface CrlScheduleEvents {
   issued?(crl: { caId: string; number: number; delta: boolean; entries: number }): void;
@@ -81,9 +82,16 @@ export class CrlSchedule {
     return this.running;
   }
 
-  /** Takes or keeps the lease: it outlives a few checks, so a holder that stops is replaced soon. */
+  /**
+   * Takes or keeps the lease. It outlives a few checks (and half a minute: a node busy for a
+   * moment keeps it), so a holder that dies is replaced soon; one that stops hands it over.
+   */
   private claim(): Promise<boolean> {
-    return this.authority.store.leases.claim(LEASE, this.holder, 3 * this.checkEveryMs);
+    return this.authority.store.leases.claim(
+      LEASE,
+      this.holder,
+      Math.max(3 * this.checkEveryMs, LEASE_MIN_MS),
+    );
   }
 
   private async due(now: Date): Promise<void> {
