@@ -99,11 +99,6 @@ export class ChangeFeed {
     return follower;
   }
 
-  /** The id of the last entry handed to `changed`. */
-  get position(): number {
-    return this.cursor;
-  }
-
   /** Reads what is new now; calls made during a read make one more read after it. */
   wake(): void {
     if (this.stopped) return;
