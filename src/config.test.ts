@@ -34,12 +34,14 @@ test('defaults: SQLite in the data directory, soft keys with the passphrase file
     fullIntervalHours: 24,
     deltaIntervalMinutes: 60,
     fullAfterRevocationSeconds: 30,
+    checkSeconds: 60,
   });
   expect(c.offlineRoot).toEqual({ presignedDays: 365, warnDays: 30 });
   expect(c.audit).toEqual({
     checkpointDir: path.join(dir, 'audit-checkpoints'),
     checkpointIntervalMinutes: 60,
   });
+  expect(c.http.admin).toBeUndefined();
   expect(c.tsa).toMatchObject({ acceptedPolicies: [], accuracySeconds: 1 });
 });
 
@@ -68,6 +70,8 @@ test('bad settings are refused with one clear message', () => {
   const cases: [NodeJS.ProcessEnv, unknown, RegExp][] = [
     [{ KYSO_DATABASE_URL: 'mysql://x' }, undefined, /postgres:\/\/ or sqlite:/],
     [{ KYSO_PORT: 'eighty' }, undefined, /KYSO_PORT/],
+    [{ KYSO_ADMIN_PORT: '99999' }, undefined, /KYSO_ADMIN_PORT/],
+    [{}, { crl: { checkSeconds: 0 } }, /crl\.checkSeconds/],
     [{ KYSO_PUBLIC_URL: 'ftp://x' }, undefined, /http\(s\) URL/],
     [{ KYSO_KEY_BACKEND: 'tpm' }, undefined, /soft or pkcs11/],
     [{ KYSO_KEY_BACKEND: 'pkcs11' }, undefined, /token label/],
@@ -81,4 +85,16 @@ test('bad settings are refused with one clear message', () => {
     expect(() => loadConfig({ dataDir: dir, env }), String(message)).toThrow(ConfigError);
     expect(() => loadConfig({ dataDir: dir, env })).toThrow(message);
   }
+});
+
+test('/metrics moves to an admin address when KYSO_ADMIN_HOST or KYSO_ADMIN_PORT is set', () => {
+  const dir = dataDir();
+  expect(loadConfig({ dataDir: dir, env: { KYSO_ADMIN_PORT: '9100' } }).http.admin).toEqual({
+    host: '127.0.0.1',
+    port: 9100,
+  });
+  expect(loadConfig({ dataDir: dir, env: { KYSO_ADMIN_HOST: '10.0.0.5' } }).http.admin).toEqual({
+    host: '10.0.0.5',
+    port: 9090,
+  });
 });

@@ -61,6 +61,7 @@ const fileSchema = z
         deltaIntervalMinutes: z.number().positive().optional(),
         /** A full CRL this long after a revocation (0: only on the interval). */
         fullAfterRevocationSeconds: z.number().int().min(0).max(60).optional(),
+        checkSeconds: z.number().positive().max(3600).optional(),
       })
       .strict()
       .optional(),
@@ -131,7 +132,8 @@ export interface Config {
   configFile: string;
   database: DatabaseConfig;
   publicUrl: string;
-  http: { host: string; port: number };
+  /** `admin`: a separate address for /metrics, when set (KYSO_ADMIN_HOST, KYSO_ADMIN_PORT). */
+  http: { host: string; port: number; admin?: { host: string; port: number } };
   keys: KeysConfig;
   crl: {
     validityHours: number;
@@ -139,6 +141,8 @@ export interface Config {
     fullIntervalHours: number;
     deltaIntervalMinutes: number;
     fullAfterRevocationSeconds: number;
+    /** How often `kyso serve` checks which CRLs are due. */
+    checkSeconds: number;
   };
   offlineRoot: { presignedDays: number; warnDays: number };
   audit: { checkpointDir: string; checkpointIntervalMinutes: number };
@@ -223,6 +227,13 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
 
   const host = env.KYSO_HOST || '127.0.0.1';
   const port = intFrom(env.KYSO_PORT, 'KYSO_PORT', 8080);
+  const admin =
+    env.KYSO_ADMIN_PORT || env.KYSO_ADMIN_HOST
+      ? {
+          host: env.KYSO_ADMIN_HOST || '127.0.0.1',
+          port: intFrom(env.KYSO_ADMIN_PORT, 'KYSO_ADMIN_PORT', 9090),
+        }
+      : undefined;
   const publicUrl = (env.KYSO_PUBLIC_URL || file.publicUrl || `http://${host}:${port}`).replace(/\/+$/, '');
   if (!z.string().url().safeParse(publicUrl).success || !/^https?:\/\//.test(publicUrl)) {
     throw new ConfigError(`KYSO_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
@@ -256,7 +267,7 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
     configFile,
     database,
     publicUrl,
-    http: { host, port },
+    http: { host, port, admin },
     keys,
     crl: {
       validityHours: file.crl?.validityHours ?? 168,
@@ -264,6 +275,7 @@ export function loadConfig(options: { dataDir?: string; env?: NodeJS.ProcessEnv 
       fullIntervalHours: file.crl?.fullIntervalHours ?? 24,
       deltaIntervalMinutes: file.crl?.deltaIntervalMinutes ?? 60,
       fullAfterRevocationSeconds: file.crl?.fullAfterRevocationSeconds ?? 30,
+      checkSeconds: file.crl?.checkSeconds ?? 60,
     },
     offlineRoot: {
       presignedDays: file.offlineRoot?.presignedDays ?? 365,

@@ -59,6 +59,10 @@ export function auditHash(e: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+// Several processes append to one chain (server nodes issuing CRLs, the command line): each
+// lost race re-reads the head and tries again.
+const APPEND_ATTEMPTS = 8;
+
 /**
  * The append-only, hash-chained audit log. It remembers the chain's head between appends so
  * that an append costs no read; the head row's conditional update catches a stale memory.
@@ -73,7 +77,7 @@ export class AuditLog {
 
   /** Appends several entries, chained in order, inside the caller's transaction. */
   async appendMany(tx: StoreView, events: AuditEvent[], at: Date = new Date()): Promise<AuditRecord[]> {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
       let head = (attempt === 0 && this.head) || (await tx.audit.head()) || { seq: 0, hash: GENESIS };
       const records = events.map((event) => {
         const partial = {
@@ -95,7 +99,7 @@ export class AuditLog {
       }
       this.head = undefined;
     }
-    throw new Error('the audit log head moved twice during one append');
+    throw new Error(`the audit log head moved ${APPEND_ATTEMPTS} times during one append`);
   }
 
   /** Forgets the remembered head, e.g. after a transaction rolled back. */

@@ -119,7 +119,6 @@ export class CertificateAuthority {
   private keys?: Promise<KeyBackend>;
   private readonly issuers = new Map<string, Issuer>();
   private readonly statusListeners: StatusListener[] = [];
-  private watchTimer?: NodeJS.Timeout;
 
   private constructor(
     readonly config: Config,
@@ -132,34 +131,6 @@ export class CertificateAuthority {
   /** Calls `listener` after each committed revocation, hold, release or supersession. */
   onStatusChange(listener: StatusListener): void {
     this.statusListeners.push(listener);
-  }
-
-  /**
-   * Polls the database for status changes made by other processes (the command line, another
-   * server) and tells the listeners; this process's own changes reach them at once.
-   */
-  watchStatusChanges(everyMs = 2000): void {
-    if (this.watchTimer) return;
-    let since = new Date();
-    const seen = new Map<string, number>();
-    this.watchTimer = setInterval(() => {
-      // Times are whole seconds: look a little back, and skip what was already told.
-      this.store.certificates
-        .statusChangesAfter(new Date(since.getTime() - 2000))
-        .then((changes) => {
-          for (const c of changes) {
-            if (seen.get(c.serial) === c.at.getTime()) continue;
-            seen.set(c.serial, c.at.getTime());
-            this.statusChanged(c.serial, c.caId, c.status);
-            if (c.at > since) since = c.at;
-          }
-          if (seen.size > 10_000) seen.clear();
-        })
-        .catch(() => {
-          // The database is briefly unavailable: the next poll tries again.
-        });
-    }, everyMs);
-    this.watchTimer.unref();
   }
 
   /** Tells the listeners of a status change committed outside the CA engine (an imported root answer). */
@@ -385,8 +356,6 @@ export class CertificateAuthority {
 
   /** Closes the key backend and, if this authority opened it, the database. */
   async close(): Promise<void> {
-    clearInterval(this.watchTimer);
-    this.watchTimer = undefined;
     const keys = this.keys;
     this.keys = undefined;
     if (keys) await (await keys.catch(() => undefined))?.close();

@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { CertificateAuthority } from './authority.js';
 import { issueCrl } from './crl.js';
 import { isOffline, type PresignedItem, presignedExpiry } from './offline-root.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+const LEASE = 'crl-schedule';
+const LEASE_MIN_MS = 30_000;
 
 export interface CrlScheduleEvents {
   issued?(crl: { caId: string; number: number; delta: boolean; entries: number }): void;
@@ -19,6 +23,7 @@ export interface CrlScheduleEvents {
  * is older than the delta interval. It looks at what is stored, so a restart picks up where it
  * left. An offline root signs its own CRLs at its ceremony: the schedule only warns before they
  * run out.
+ * Of several nodes on one database, only the holder of the schedule's lease issues.
  */
 export class CrlSchedule {
   private timer?: NodeJS.Timeout;
@@ -29,6 +34,7 @@ export class CrlSchedule {
   private readonly now: () => Date;
   // What was warned about, and when: a warning a day is enough, not one a minute.
   private readonly warned = new Map<string, number>();
+  private readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(
     private readonly authority: CertificateAuthority,
@@ -61,6 +67,8 @@ export class CrlSchedule {
     for (const d of this.fullDue.values()) clearTimeout(d.timer);
     this.fullDue.clear();
     await this.running;
+    // Another node takes over at its next check instead of when the lease runs out.
+    await this.authority.store.leases.release(LEASE, this.holder).catch(() => {});
   }
 
   /**
@@ -83,7 +91,9 @@ export class CrlSchedule {
     if (this.pendingDeltas.has(caId)) return;
     const t = setTimeout(() => {
       this.pendingDeltas.delete(caId);
-      const run = (this.running ?? Promise.resolve()).then(() => this.issue(caId, true, this.now()));
+      const run = (this.running ?? Promise.resolve()).then(async () => {
+        if (await this.claim()) await this.issue(caId, true, this.now());
+      });
       run.catch((e) => this.events.failed?.(caId, e));
     }, delayMs);
     t.unref();
@@ -93,11 +103,28 @@ export class CrlSchedule {
   /** Issues whatever CRLs are due now; one run at a time. */
   runOnce(now: Date = this.now()): Promise<void> {
     if (!this.running) {
-      this.running = this.due(now).finally(() => {
-        this.running = undefined;
-      });
+      this.running = this.claim()
+        .then((held) => (held ? this.due(now) : undefined))
+        .finally(() => {
+          this.running = undefined;
+        });
+    } else {
+      // A long run keeps the lease.
+      this.claim().catch((e) => this.events.failed?.('*', e));
     }
     return this.running;
+  }
+
+  /**
+   * Takes or keeps the lease. It outlives a few checks (and half a minute: a node busy for a
+   * moment keeps it), so a holder that dies is replaced soon; one that stops hands it over.
+   */
+  private claim(): Promise<boolean> {
+    return this.authority.store.leases.claim(
+      LEASE,
+      this.holder,
+      Math.max(3 * this.checkEveryMs, LEASE_MIN_MS),
+    );
   }
 
   private async due(now: Date): Promise<void> {

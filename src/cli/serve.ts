@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import {
   AuditCheckpointSchedule,
@@ -11,9 +12,10 @@ import {
   runCeremony,
 } from '../ca/index.js';
 import { type Config, loadConfig } from '../config.js';
-import { checkReadiness, createServer, Metrics } from '../http/index.js';
+import type { Services } from '../http/index.js';
+import { checkReadiness, createAdminServer, createServer, Metrics } from '../http/index.js';
 import { Repository } from '../repository/index.js';
-import { StoreError } from '../store/index.js';
+import { type Change, ChangeFeed, StoreError } from '../store/index.js';
 import { DEFAULT_TSA_POLICY, TimeStampAuthority } from '../tsa/index.js';
 import { OcspResponder } from '../va/index.js';
 import { parseArgs } from './args.js';
@@ -44,6 +46,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const log = (msg: string) => io.err(`${new Date().toISOString()} ${msg}\n`);
   const server = await startServer(config, { log });
   log(`Kyso ${VERSION} listening on ${server.url} (public URL ${config.publicUrl}, data ${config.dataDir})`);
+  if (server.adminUrl) log(`metrics on ${server.adminUrl}/metrics`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log(`${signal}: finishing in-flight requests`);
@@ -61,6 +64,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
 
 export interface RunningServer {
   url: string;
+  /** Where /metrics is served when it has its own address. */
+  adminUrl?: string;
   authority: CertificateAuthority;
   stop(): Promise<void>;
 }
@@ -104,6 +109,8 @@ export async function startServer(
       ? { ...configured, database: { ...configured.database, busyTimeoutMs: 0 } }
       : configured;
   const authority = await openOrMakeDemo(config, log);
+  // Changes from here on reach the services below, even those made while they load.
+  const feedStart = await authority.store.changeFeed.latestId();
   if ((await authority.store.settings.get('ca.demo')) === 'true') {
     log('WARNING: this is a DEMO CA (CA thử nghiệm). Do not trust its certificates.');
   }
@@ -127,7 +134,7 @@ export async function startServer(
           `WARNING: the offline root's pre-signed ${i.kind === 'crl' ? `CRL ${i.what}` : `OCSP answer about ${i.what}`} of ${i.caId} ${i.nextUpdate ? `runs out at ${i.nextUpdate.toISOString()}` : 'is missing'}: renew it at the root ceremony (kyso root crl / kyso root ocsp, then kyso root import)`,
         ),
     },
-    options.crlCheckEveryMs,
+    options.crlCheckEveryMs ?? config.crl.checkSeconds * 1000,
   );
   const checkpoints = new AuditCheckpointSchedule(
     authority,
@@ -136,48 +143,51 @@ export async function startServer(
     { failed: (e) => log(`audit checkpoint failed: ${(e as Error).message}`) },
   );
   offlineRootGauge(metrics, authority);
-  authority.onStatusChange((c) => schedule.soon(c.caId));
   await schedule.runOnce();
   schedule.start();
-  authority.watchStatusChanges();
 
-  const app = await createServer(
-    {
-      authority,
-      ocsp,
-      tsa,
-      repository: new Repository(authority),
-      metrics,
-      async ready() {
-        const readiness = await checkReadiness({
-          store: authority.store,
-          ocspStoreFault: () => ocsp.storeFault,
-          databaseDir: config.database.kind === 'sqlite' ? path.dirname(config.database.file) : undefined,
-        });
-        // A pre-signed root CRL or answer near its end is a warning, not a reason to stop serving.
-        if (readiness.ok)
-          readiness.checks.offlineRoot = await offlineRootCheck(authority, config).catch(
-            (e) => (e as Error).message,
-          );
-        return readiness;
-      },
+  const services: Services = {
+    authority,
+    ocsp,
+    tsa,
+    repository: new Repository(authority),
+    metrics,
+    async ready() {
+      const readiness = await checkReadiness({
+        store: authority.store,
+        ocspStoreFault: () => ocsp.storeFault,
+        databaseDir: config.database.kind === 'sqlite' ? path.dirname(config.database.file) : undefined,
+      });
+      // A pre-signed root CRL or answer near its end is a warning, not a reason to stop serving.
+      if (readiness.ok)
+        readiness.checks.offlineRoot = await offlineRootCheck(authority, config).catch(
+          (e) => (e as Error).message,
+        );
+      return readiness;
     },
-    {
-      logger: options.logger === false ? false : { level: process.env.KYSO_LOG_LEVEL ?? 'info' },
-      logRequests: process.env.KYSO_LOG_REQUESTS === '1',
-      version: VERSION,
-    },
-  );
+  };
+  const feed = await followChanges(config, services, schedule, feedStart, log);
+  // This process's own changes are read back from the feed at once, not at the next poll.
+  authority.onStatusChange(() => feed.wake());
+
+  const app = await createServer(services, {
+    logger: options.logger === false ? false : { level: process.env.KYSO_LOG_LEVEL ?? 'info' },
+    logRequests: process.env.KYSO_LOG_REQUESTS === '1',
+    version: VERSION,
+    metrics: !config.http.admin,
+  });
+  const admin = config.http.admin && createAdminServer(services);
   await app.listen({ host: config.http.host, port: config.http.port });
+  if (admin && config.http.admin) await admin.listen(config.http.admin);
   // Loading the audit key costs a key derivation: after the server answers, not before.
   checkpoints.start();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.http.port;
   return {
-    url: `http://${config.http.host}:${port}`,
+    url: listeningUrl(app, config.http.host),
+    adminUrl: admin && config.http.admin ? listeningUrl(admin, config.http.admin.host) : undefined,
     authority,
     async stop() {
-      await app.close();
+      await Promise.all([app.close(), admin?.close()]);
+      await feed.stop();
       await schedule.stop();
       checkpoints.stop();
       await authority.close();
@@ -212,4 +222,63 @@ function offlineRootGauge(metrics: Metrics, authority: CertificateAuthority): vo
         );
     },
   });
+}
+
+function listeningUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  return `http://${host}:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+// A PostgreSQL feed is woken by NOTIFY and read every few seconds as a safety net; SQLite has
+// no NOTIFY, and other processes (the command line) write to the same file.
+const FEED_POLL_MS = { postgres: 5000, sqlite: 1000 };
+
+/**
+ * Keeps this node in step with every other writer of the database: a status change drops the
+ * cached OCSP answers and brings the next delta CRL forward; a new CA or service certificate
+ * reloads the OCSP responder and the TSA.
+ */
+async function followChanges(
+  config: Config,
+  services: Services,
+  schedule: CrlSchedule,
+  after: number,
+  log: (msg: string) => void,
+): Promise<ChangeFeed> {
+  const { authority, ocsp } = services;
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (changes: Change[]) => {
+    const tsaChanged = changes.some((c) => c.kind === 'service' && c.name === 'service.tsa');
+    reloading = reloading
+      .then(async () => {
+        await ocsp.reload();
+        if (tsaChanged) {
+          const tsa = await TimeStampAuthority.open(authority, {
+            ...config.tsa,
+            policy: config.tsa.policy ?? DEFAULT_TSA_POLICY,
+          });
+          await tsa?.ready();
+          services.tsa = tsa;
+        }
+        log('reloaded the CA and service certificates');
+      })
+      .catch((e) => log(`reloading the CA and service certificates failed: ${(e as Error).message}`));
+  };
+  return ChangeFeed.start(
+    authority.store.changeFeed,
+    config.database,
+    {
+      changed(changes) {
+        for (const c of changes) {
+          if (c.kind !== 'status') continue;
+          ocsp.forget(c.serial);
+          schedule.soon(c.caId);
+        }
+        if (changes.some((c) => c.kind !== 'status')) reload(changes);
+      },
+      failed: (e) => log(`following the change feed failed: ${(e as Error).message}`),
+      recovered: () => log('following the change feed again'),
+    },
+    { pollMs: FEED_POLL_MS[config.database.kind], after },
+  );
 }

@@ -23,6 +23,8 @@ export interface ServerOptions {
   /** Log every request (off by default: OCSP traffic would drown the log). */
   logRequests?: boolean;
   version: string;
+  /** False when /metrics is served on the admin address instead (admin.ts). */
+  metrics?: boolean;
 }
 
 const TIMEOUTS = { connection: 30_000, request: 30_000, keepAlive: 10_000 };
@@ -116,7 +118,7 @@ export async function createServer(s: Services, options: ServerOptions): Promise
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  healthRoutes(app, s);
+  healthRoutes(app, s, { metrics: options.metrics });
   ocspRoutes(app, s);
   tsaRoutes(app, s);
   publicationRoutes(app, s);

@@ -1,3 +1,4 @@
+export { type Change, ChangeFeed, type ChangeFeedEvents, type ChangeFeedOptions } from './change-feed.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export type {
   AuditRecord,

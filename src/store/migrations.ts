@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { changeFeedMigration } from './change-feed-migration.js';
 import { StoreError } from './errors.js';
 import { searchKey } from './search-key.js';
 
@@ -172,6 +173,7 @@ function migrations(d: Dialect): Record<string, Migration> {
         await db.schema.createIndex('certificates_created').on('certificates').column('created_at').execute();
       },
     },
+    '0005-change-feed': changeFeedMigration(d),
   };
 }
 

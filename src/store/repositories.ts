@@ -220,27 +220,6 @@ export class CertificateRepository {
     for await (const r of stream) yield toRevoked(r);
   }
 
-  /** Serials whose status changed after `since`, oldest first: how a server hears of another process's changes. */
-  async statusChangesAfter(
-    since: Date,
-    limit = 1000,
-  ): Promise<{ serial: string; caId: string; status: CertificateStatus; at: Date }[]> {
-    const rows = await this.q
-      .selectFrom('certificates')
-      .select(['serial', 'ca_id', 'status', 'status_changed_at'])
-      .where('status_changed_at', '>', ms(since))
-      .where((eb) => eb.or([eb('status', '!=', 'active'), eb('revocation_reason', 'is not', null)]))
-      .orderBy('status_changed_at')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      serial: r.serial,
-      caId: r.ca_id,
-      status: r.status,
-      at: date(r.status_changed_at),
-    }));
-  }
-
   /** Certificates of a CA revoked, held or released from hold at or after `since` (for a delta CRL). */
   async *changedSince(caId: string, since: Date, now: Date): AsyncIterable<RevokedEntry> {
     const stream = this.q

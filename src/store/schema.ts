@@ -85,7 +85,26 @@ export interface OcspResponseTable {
   status_version: number;
 }
 
+/** Status, CA and service-certificate changes in commit order, written by triggers (change-feed-migration.ts). */
+export interface ChangeFeedTable {
+  id: number;
+  kind: 'status' | 'ca' | 'service';
+  /** The serial, the CA id or the setting's key. */
+  subject: string;
+  ca_id: string | null;
+  status: 'active' | 'hold' | 'revoked' | null;
+}
+
+/** Who holds a named lease (one node at a time runs a job), until when in the database's clock. */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
+  change_feed: ChangeFeedTable;
+  leases: LeaseTable;
   ocsp_responses: OcspResponseTable;
   cas: CaTable;
   certificates: CertificateTable;

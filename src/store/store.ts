@@ -1,6 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
+import { ChangeFeedRepository } from './change-feed.js';
 import { openDatabase, translateError } from './database.js';
+import { LeaseRepository } from './leases.js';
 import type { Dialect } from './migrations.js';
 import {
   AuditRepository,
@@ -48,6 +50,16 @@ export class Store extends StoreView {
 
   get kind(): 'sqlite' | 'postgres' {
     return this.dialect.kind;
+  }
+
+  /** The change feed, read outside any transaction (its entries are written by triggers). */
+  get changeFeed(): ChangeFeedRepository {
+    return new ChangeFeedRepository(this.db);
+  }
+
+  /** Leases that let one node of several run a job. */
+  get leases(): LeaseRepository {
+    return new LeaseRepository(this.db, this.dialect.kind);
   }
 
   /** Runs `fn` in one transaction: all of it is stored, or none of it. */

@@ -12,6 +12,7 @@ import {
   PkiError,
   parseCertificate,
   parseOcspRequest,
+  parseOcspResponse,
   type RevocationReason,
   type SignatureAlgorithm,
 } from '../pki/index.js';
@@ -102,6 +103,30 @@ export class OcspResponder {
   /** Sets up a responder for every CA of the authority and subscribes to status changes. */
   static async open(authority: CertificateAuthority, options: OcspResponderOptions): Promise<OcspResponder> {
     const responder = new OcspResponder(authority, options);
+    for (const [key, r] of await responder.load()) responder.issuers.set(key, r);
+    authority.onStatusChange((c) => responder.forget(c.serial));
+    return responder;
+  }
+
+  /**
+   * Answers with what the database now says about the CAs and the delegated responder (a new
+   * CA, a new OCSP certificate): the new keys are loaded first, then swapped in, and what was
+   * signed before is forgotten.
+   */
+  async reload(): Promise<void> {
+    const issuers = await this.load();
+    await Promise.all([...new Set(issuers.values())].map((r) => r.signer));
+    this.issuers.clear();
+    for (const [key, r] of issuers) this.issuers.set(key, r);
+    this.cache.clear();
+    this.bySerial.clear();
+    this.byRequest.clear();
+  }
+
+  // Which key answers for each CA, by the issuer hashes a request may name.
+  private async load(): Promise<Map<string, Responder>> {
+    const authority = this.authority;
+    const issuers = new Map<string, Responder>();
     const delegated = await authority.store.settings.get('service.ocsp');
     const service = delegated
       ? (JSON.parse(delegated) as { serial: string; keyRef: string; algorithm: SignatureAlgorithm })
@@ -112,7 +137,7 @@ export class OcspResponder {
       // The issuing CA answers through its delegated responder; any other CA signs its own answers.
       const useDelegated =
         !!service && !!serviceRecord && serviceRecord.caId === ca.id && serviceRecord.status === 'active';
-      const responder_: Responder = useDelegated
+      const responder: Responder = useDelegated
         ? {
             caId: ca.id,
             signer: authority.keyBackend().then((k) => k.signer(service!.keyRef, service!.algorithm)),
@@ -127,14 +152,13 @@ export class OcspResponder {
             responderKeyId: caCert.subjectKeyId ?? keyIdentifier(caCert.publicKey),
             certs: [],
           };
-      responder_.signer?.catch(() => {});
+      responder.signer?.catch(() => {});
       for (const hash of HASHES) {
         const h = issuerHashes(caCert, hash);
-        responder.issuers.set(issuerKey(hash, h.nameHash, h.keyHash), responder_);
+        issuers.set(issuerKey(hash, h.nameHash, h.keyHash), responder);
       }
     }
-    authority.onStatusChange((c) => responder.forget(c.serial));
-    return responder;
+    return issuers;
   }
 
   /** Waits until every signing key is loaded, so the first requests do not pay for it. */
@@ -247,7 +271,11 @@ export class OcspResponder {
     try {
       const stored = await this.authority.store.ocspResponses.get(key);
       const refreshAfter = (this.options.validityHours * HOUR) / 2;
-      if (stored && now.getTime() < stored.thisUpdate.getTime() + refreshAfter) {
+      if (
+        stored &&
+        now.getTime() < stored.thisUpdate.getTime() + refreshAfter &&
+        signedBy(stored.der, responder)
+      ) {
         const entry = this.entry(stored.serial, stored.der, stored.thisUpdate, stored.nextUpdate);
         return miss.stale ? entry : this.keep(key, entry);
       }
@@ -369,6 +397,12 @@ export class OcspResponder {
       record,
     };
   }
+}
+
+// A stored answer signed before the responder changed (a new OCSP certificate) is signed again.
+function signedBy(der: Uint8Array, responder: Responder): boolean {
+  const id = parseOcspResponse(der).responderKeyId;
+  return !!id && Buffer.from(id).equals(responder.responderKeyId);
 }
 
 function errorAnswer(status: 'malformedRequest' | 'unauthorized' | 'internalError' | 'tryLater'): OcspAnswer {
