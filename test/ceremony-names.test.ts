@@ -49,7 +49,7 @@ describe('the names the key ceremony gives', () => {
     const out: string[] = [];
     const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), interactive: false };
     const dir = path.join(tmp.dir, 'named');
-    expect(await main(['init', '--data', dir], io)).toBe(2);
+    expect(await main(['init', '--data', dir], io)).toBe(3);
     expect(out.join('')).toMatch(/--root-name is required/);
     out.length = 0;
     const code = await main(

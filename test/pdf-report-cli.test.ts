@@ -84,7 +84,7 @@ describeWith(
 
     test('the report reads in Vietnamese: signers, verdicts and reasons extract as text', () => {
       const json = kyso(['pdf', 'verify', at('two.pdf'), '--json', '--report', at('two-vi.pdf')]);
-      expect(json.code, json.stderr).toBe(3);
+      expect(json.code, json.stderr).toBe(2);
       const report = JSON.parse(json.stdout);
       const text = folded(pdfText(at('two-vi.pdf')));
       for (const expected of [
@@ -128,7 +128,7 @@ describeWith(
       const r = kyso(['pdf', 'verify', at('two.pdf'), '--lang', 'en', '--report', at('two-en.pdf')], {
         env: { KYSO_REPORT_FONT: '/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf' },
       });
-      expect(r.code, r.stderr).toBe(3);
+      expect(r.code, r.stderr).toBe(2);
       const text = folded(pdfText(at('two-en.pdf')));
       expect(text).toContain('SIGNATURE VERIFICATION REPORT');
       expect(text).toContain('Overall verdict: indeterminate');
@@ -138,7 +138,7 @@ describeWith(
 
     test('a 12-signature document spans pages, every signature once and in order', () => {
       const r = kyso(['pdf', 'verify', at('twelve.pdf'), '--report', at('twelve-report.pdf')]);
-      expect(r.code, r.stderr).toBe(3);
+      expect(r.code, r.stderr).toBe(2);
       const q = qpdfCheck(tmp.dir, readFileSync(at('twelve-report.pdf')), 'twelve-qpdf');
       expect(q.ok, q.output).toBe(true);
       const pages = pdfText(at('twelve-report.pdf')).split('\f').slice(0, -1);
@@ -166,7 +166,7 @@ describeWith(
       const r = kyso(['pdf', 'verify', at('two.pdf'), '--report', at('none.pdf')], {
         env: { KYSO_REPORT_FONT: at('no-such-font.ttf') },
       });
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(3);
       expect(r.stderr).toMatch(
         /^kyso: .*cannot read the report font .*no-such-font\.ttf: .*\(ENOENT\)[^\n]*\n$/,
       );
@@ -174,10 +174,10 @@ describeWith(
       const bad = kyso(['pdf', 'verify', at('two.pdf'), '--report', at('bad.pdf')], {
         env: { KYSO_REPORT_FONT: at('two.pdf') },
       });
-      expect(bad.code).toBe(2);
+      expect(bad.code).toBe(3);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
       expect(existsSync(at('bad.pdf'))).toBe(false);
-      expect(kyso(['pdf', 'verify', at('two.pdf'), '--report']).code).toBe(2);
+      expect(kyso(['pdf', 'verify', at('two.pdf'), '--report']).code).toBe(3);
     });
   },
 );

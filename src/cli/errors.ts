@@ -9,10 +9,10 @@ export const EXIT = {
   ok: 0,
   /** Refused or failed; the certificate is revoked or on hold; the signature is invalid. */
   failed: 1,
+  /** No verdict could be reached: the OCSP status is unknown, the signature or path indeterminate. */
+  indeterminate: 2,
   /** The command line is wrong: unknown command or option, missing argument, unreadable input. */
-  usage: 2,
-  /** No verdict could be reached: the OCSP status is unknown, the PDF signature indeterminate. */
-  indeterminate: 3,
+  usage: 3,
   /** A service, device or the database could not be used (network, timeout, lock): try again later. */
   unavailable: 4,
   /** The change was stored, but its output file could not be written: fetch it, do not repeat it. */

@@ -39,7 +39,7 @@ Every command takes --data DIR (default KYSO_DATA or ./kyso-data), --json, --lan
 LC_ALL/LANG: Vietnamese unless the locale is another language's) and --actor NAME: who runs it, for the
 audit log (default KYSO_ACTOR; the OS user and host are always added). \`kyso help COMMAND\` or --help anywhere
 prints a command's help and does nothing else; \`kyso --version\` prints the version.
-Exit status (docs/operator/exit-codes.md): 0 done, 1 refused or failed, 2 usage error, 3 no verdict,
+Exit status (docs/operator/exit-codes.md): 0 done, 1 refused or failed, 2 no verdict, 3 usage error,
 4 service or database unavailable, 5 stored but the output file not written.`;
 }
 

@@ -20,7 +20,7 @@ export const OCSP_HELP = `kyso ocsp check CERT [--issuer FILE] [--url URL] [--no
   asks an OCSP responder about CERT (PEM or DER) and checks the signed answer. The issuer certificate
   comes from --issuer or CERT's AIA caIssuers URL, the responder from --url or CERT's AIA OCSP URL;
   --get sends the request in the URL (cacheable) instead of a POST, --no-nonce leaves the nonce out.
-  Exit status: 0 good, 1 revoked (or on hold), 2 usage error, 3 unknown, 4 cannot check (network
+  Exit status: 0 good, 1 revoked (or on hold), 2 unknown, 3 usage error, 4 cannot check (network
   error, refused, malformed or badly signed answer, or one out of date).`;
 
 const TIMEOUT_MS = 10_000;

@@ -27,7 +27,7 @@ export const PDF_HELP = `kyso pdf COMMAND
     --certify makes the first signature a certification (DocMDP): P1 allows no change after it but
     validation data and document time-stamps, P2 also form filling and signing, P3 also comments.
     --lock-fields locks form fields (FieldMDP) against changes after this signature: all, or the names.
-    Exit status: 0 signed, 1 failed, 2 usage error.
+    Exit status: 0 signed, 1 failed, 3 usage error.
   extend IN.pdf --out OUT.pdf [--level B-LT|B-LTA] [--tsa URL] [--chain FILE.pem]... [--timeout S]
     adds the validation data of every signature and time-stamp (DSS) to a signed PDF, and for B-LTA a
     document time-stamp from --tsa. Exit status: 0 extended (warnings name data that could not be had).
@@ -37,7 +37,7 @@ export const PDF_HELP = `kyso pdf COMMAND
     CMS, then online OCSP or CRL unless --offline; --timeout per request, default 10 s), time-stamp; prints the
     report in Vietnamese (default) or English, or as JSON. --report also writes the report as a PDF to print
     or file (font: KYSO_REPORT_FONT and KYSO_REPORT_FONT_BOLD, else Liberation Serif).
-    Exit status: 0 valid, 1 invalid, 2 usage error, 3 indeterminate.`;
+    Exit status: 0 valid, 1 invalid, 2 indeterminate, 3 usage error.`;
 
 export const SIGN_USAGE =
   'kyso pdf sign IN.pdf --out OUT.pdf (--p12 FILE | --key FILE | --pkcs11-token LABEL) …';

@@ -20,9 +20,9 @@ import { trustAnchors } from './trust.js';
 
 // `kyso pdf verify`: the report, as text, JSON or a PDF, and an exit status that is the verdict.
 
-/** `kyso pdf verify FILE`: exits with the verdict (0, 1, 3), or 2 for a usage error. */
+/** `kyso pdf verify FILE`: exits with the verdict (0, 1, 2), or 3 for a usage error. */
 export async function verify(args: string[], io: Io): Promise<number> {
-  // Exit 1 and 3 are verdicts here, so failures other than usage errors leave as indeterminate.
+  // Exit 1 and 2 are verdicts here, so failures other than usage errors leave as indeterminate.
   try {
     return await verifyCommand(args, io);
   } catch (e) {

@@ -21,7 +21,7 @@ export const TS_HELP = `kyso ts COMMAND
       $KYSO_PUBLIC_URL/tsa) to time-stamp FILE's hash and writes its RFC 3161 reply
   verify FILE FILE.tsr [--ca FILE.pem]   checks a reply (or bare token) against FILE; with --ca (trusted root
       and intermediates, PEM) also that the TSA certificate chains to them
-Exit status: 0 done or valid, 1 failed or invalid, 2 usage error, 4 the TSA cannot be reached.`;
+Exit status: 0 done or valid, 1 failed or invalid, 3 usage error, 4 the TSA cannot be reached.`;
 
 const HASHES: readonly HashName[] = ['sha256', 'sha384', 'sha512'];
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;

@@ -374,7 +374,7 @@ describeWith(
           '--size',
           '0,4',
         );
-        expect(badSize.code).toBe(2);
+        expect(badSize.code).toBe(3);
       });
     });
   },
