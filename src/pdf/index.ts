@@ -1,12 +1,11 @@
+export type { AppearanceRect, SignatureAppearance } from './appearance/index.js';
 export {
   type AnchoredAppearance,
   type AnchorRequest,
   anchorAppearance,
   DEFAULT_SEAL_SIZE,
   MAX_IMAGE_WIDTH,
-} from './anchor.js';
-export type { AppearanceRect, SignatureAppearance } from './appearance.js';
-export { type ChainResult, type ChainSources, validateChain } from './chain.js';
+} from './appearance/index.js';
 export type {
   Change,
   ChangeAnalysis,
@@ -16,53 +15,7 @@ export type {
   JudgedChange,
   LockFields,
 } from './changes/index.js';
-export {
-  addDss,
-  type DssAddition,
-  readAllDss,
-  readDss,
-  type ValidationData,
-  vriKey,
-} from './dss.js';
 export { PdfError, type PdfErrorCode } from './errors.js';
-export { IncrementalUpdate, RawObject, type WrittenUpdate } from './incremental.js';
-export {
-  addValidationData,
-  type ExtendOptions,
-  type ExtendResult,
-  extendPdf,
-  type LtvLevel,
-} from './ltv.js';
-export {
-  dict,
-  name,
-  PdfDict,
-  PdfName,
-  PdfReal,
-  PdfRef,
-  PdfStream,
-  PdfString,
-  type PdfValue,
-} from './objects.js';
-export {
-  type PadesCmsInput,
-  padesCms,
-  padesSignedAttributes,
-  SIGNATURE_TIME_STAMP_OID,
-  signPadesCms,
-  type TimeStampCallback,
-} from './pades.js';
-export {
-  type Box,
-  type FieldInfo,
-  type PageInfo,
-  PdfDocument,
-  type ReadOptions,
-  type Revision,
-  Revisions,
-  type SignatureDictionary,
-  type SignatureField,
-} from './reader.js';
 export {
   type CertificateSummary,
   type CheckStatus,
@@ -70,58 +23,98 @@ export {
   type FailureReason,
   INDETERMINATE_REASONS,
   type IndeterminateReason,
+  type Lang,
+  phrase,
   type Reason,
+  type ReportContent,
+  type ReportPdfOptions,
+  type ReportRow,
   type RevocationReport,
+  renderReport,
+  renderReportPdf,
+  reportContent,
+  type SignatureBlock,
   type SignatureReport,
   type TimeStampReport,
   type Verdict,
   type VerificationReport,
   type VerifyOptions,
-  type Warning,
-} from './report.js';
-export { type ReportPdfOptions, renderReportPdf } from './report-pdf.js';
-export {
-  type Lang,
-  phrase,
-  type ReportContent,
-  type ReportRow,
-  renderReport,
-  reportContent,
-  type SignatureBlock,
   vietnamTime,
-} from './report-text.js';
+  type Warning,
+} from './report/index.js';
 export {
   accepted as revocationDataAccepted,
-  type CertificateRevocation,
-  checkPathRevocation,
-  gatherValidationData,
-  issuerPath,
-  type PathRevocation,
-  type RevocationEvidence,
-  type RevocationSource,
-} from './revocation.js';
-export {
+  addDss,
+  addValidationData,
   type ByteRange,
   byteRangeDigest,
+  type CertificateRevocation,
+  checkPathRevocation,
   completeSignature,
   type DigestTimeStampCallback,
   type DocumentTimeStampOptions,
+  type DssAddition,
+  type ExtendOptions,
+  type ExtendResult,
+  extendPdf,
+  gatherValidationData,
+  issuerPath,
+  type LtvLevel,
+  type PadesCmsInput,
+  type PathRevocation,
   type PdfSigner,
   type PreparedSignature,
+  padesCms,
+  padesSignedAttributes,
   prepareDocumentTimeStamp,
   prepareSignature,
+  type RevocationEvidence,
+  type RevocationSource,
+  readAllDss,
+  readDss,
+  SIGNATURE_TIME_STAMP_OID,
   type SignatureOptions,
   type SignPdfOptions,
+  signPadesCms,
   signPdf,
   signPdfRevision,
+  type TimeStampCallback,
   timeStampPdf,
-} from './sign.js';
-export { decodeText, encodeText, formatPdfDate, parsePdfDate } from './text.js';
+  type ValidationData,
+  vriKey,
+} from './sign/index.js';
+export {
+  type Box,
+  decodeText,
+  dict,
+  encodeText,
+  type FieldInfo,
+  formatPdfDate,
+  IncrementalUpdate,
+  name,
+  type PageInfo,
+  PdfDict,
+  PdfDocument,
+  PdfName,
+  PdfReal,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  type PdfValue,
+  parsePdfDate,
+  RawObject,
+  type ReadOptions,
+  type Revision,
+  Revisions,
+  type SignatureDictionary,
+  type SignatureField,
+  type WrittenUpdate,
+} from './syntax/index.js';
 export {
   findText,
   PageText,
   type TextBox,
   type TextSearchOptions,
   type TextWord,
-} from './text-search.js';
-export { verifyPdf } from './verify.js';
+} from './text/index.js';
+export { type ChainResult, type ChainSources, validateChain, verifyPdf } from './verify/index.js';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PdfDocument, type PdfValue, verifyPdf } from '../../src/pdf/index.js';
-import { numberValue } from '../../src/pdf/objects.js';
+import { numberValue } from '../../src/pdf/syntax/index.js';
 import { toPem } from '../../src/pki/index.js';
 import { describeWith, kysoAsync, run, tempDir, toolMissing } from '../support/env.js';
 import { makeKey, makePki, type TestPki } from './pki.js';

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type AppearanceRect, pageView } from '../../src/pdf/appearance.js';
+import { type AppearanceRect, pageView } from '../../src/pdf/appearance/appearance.js';
 import { anchorAppearance, findText, PdfDocument, type PdfValue, signPdf } from '../../src/pdf/index.js';
-import { numberValue } from '../../src/pdf/objects.js';
-import { crc32, decodePng } from '../../src/pdf/png.js';
+import { numberValue } from '../../src/pdf/syntax/index.js';
+import { crc32, decodePng } from '../../src/pdf/syntax/png.js';
 import { toPem } from '../../src/pki/index.js';
 import { describeWith, kyso, run, tempDir, toolMissing } from '../support/env.js';
 import { makeKey, makePki, signerOf, type TestKey, type TestPki } from './pki.js';

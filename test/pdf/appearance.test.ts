@@ -10,8 +10,8 @@ import {
   signPdf,
   verifyPdf,
 } from '../../src/pdf/index.js';
-import { numberValue } from '../../src/pdf/objects.js';
-import { type DecodedImage, decodePng } from '../../src/pdf/png.js';
+import { numberValue } from '../../src/pdf/syntax/index.js';
+import { type DecodedImage, decodePng } from '../../src/pdf/syntax/png.js';
 import { describeWith, run, tempDir, toolMissing } from '../support/env.js';
 import { minimalPdf, qpdf, variants } from './fixtures.js';
 import { makeKey, makePki, signerOf, type TestKey, type TestPki } from './pki.js';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdfDocument, PdfError, PdfRef, PdfString, Revisions, verifyPdf } from '../../src/pdf/index.js';
-import { ByteWriter, formatString, writeValue } from '../../src/pdf/objects.js';
+import { ByteWriter, formatString, writeValue } from '../../src/pdf/syntax/objects.js';
 import { toPem } from '../../src/pki/index.js';
 import { kyso, tempDir } from '../support/env.js';
 import { attackSigner } from './attack-kit.js';

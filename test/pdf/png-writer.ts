@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../../src/pdf/png.js';
+import { crc32 } from '../../src/pdf/syntax/png.js';
 
 // A small PNG encoder for tests, written from the PNG specification, so that the decoder is checked
 // against files it did not make itself (each row can use any of the five filters).

@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
-import { layoutText, parseTrueType, subsetFont, type TrueTypeFont } from '../../src/pdf/font.js';
-import { winAnsiEncoding } from '../../src/pdf/font-encodings.js';
+import { layoutText, parseTrueType, subsetFont, type TrueTypeFont } from '../../src/pdf/appearance/font.js';
+import { winAnsiEncoding } from '../../src/pdf/text/font-encodings.js';
 
 // PDFs with text laid out the ways generators write it, for the text search and --anchor tests: a
 // standard font without /Widths (WinAnsi Helvetica), a simple font with /Widths (Times), a simple font

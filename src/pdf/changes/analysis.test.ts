@@ -1,9 +1,17 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { minimalPdf } from '../../../test/pdf/fixtures.js';
-import { IncrementalUpdate } from '../incremental.js';
-import { PdfDict, PdfName, PdfReal, type PdfRef, PdfStream, PdfString } from '../objects.js';
-import { PdfDocument, Revisions } from '../reader.js';
+import {
+  IncrementalUpdate,
+  PdfDict,
+  PdfDocument,
+  PdfName,
+  PdfReal,
+  type PdfRef,
+  PdfStream,
+  PdfString,
+  Revisions,
+} from '../syntax/index.js';
 import { analyseChanges, RevisionDiffs } from './analysis.js';
 
 /** Appends a revision whose objects the callback sets. */

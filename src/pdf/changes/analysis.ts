@@ -1,5 +1,4 @@
-import type { PdfRef } from '../objects.js';
-import type { Revisions } from '../reader.js';
+import type { PdfRef, Revisions } from '../syntax/index.js';
 import type { Change, ChangeAnalysis, JudgedChange } from './kinds.js';
 import type { MdpPolicy } from './mdp.js';
 import { DiffPolicy } from './policy.js';

@@ -1,6 +1,14 @@
 import { PdfError } from '../errors.js';
-import { decodeStream } from '../filters.js';
-import { numberValue, PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from '../objects.js';
+import {
+  decodeStream,
+  numberValue,
+  PdfDict,
+  PdfName,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  type PdfValue,
+} from '../syntax/index.js';
 
 // Comparing values rather than bytes, so that an object written again with the same value is no change;
 // every comparison spends a budget, a bound on what a crafted file can make the analysis do.

@@ -1,7 +1,15 @@
 import { PdfError } from '../errors.js';
-import { dict, isName, name, PdfDict, type PdfRef, type PdfValue } from '../objects.js';
-import type { PdfDocument, Revision, SignatureField } from '../reader.js';
-import { encodeText, textOf } from '../text.js';
+import type { PdfDocument, Revision, SignatureField } from '../syntax/index.js';
+import {
+  dict,
+  encodeText,
+  isName,
+  name,
+  PdfDict,
+  type PdfRef,
+  type PdfValue,
+  textOf,
+} from '../syntax/index.js';
 
 // Modification detection and prevention (ISO 32000-1 §12.8.2): what a certifying signature (DocMDP) and
 // field locks (FieldMDP) allow after them, read from the signature dictionaries, where they are signed.

@@ -1,5 +1,5 @@
-import { isName, PdfDict, PdfRef, PdfStream, type PdfValue } from '../objects.js';
-import type { FieldInfo, PdfDocument } from '../reader.js';
+import type { FieldInfo, PdfDocument } from '../syntax/index.js';
+import { isName, PdfDict, PdfRef, PdfStream, type PdfValue } from '../syntax/index.js';
 import { dictOf } from './compare.js';
 
 // What each object of a signed revision is to the document, for the objects a later change may touch:

@@ -1,3 +1,4 @@
+import type { PdfDocument } from '../syntax/index.js';
 import {
   isName,
   numberValue,
@@ -8,8 +9,7 @@ import {
   PdfStream,
   PdfString,
   type PdfValue,
-} from '../objects.js';
-import type { PdfDocument } from '../reader.js';
+} from '../syntax/index.js';
 import { dictOf } from './compare.js';
 
 // The shapes of objects a later revision may legitimately add or change, and small readers for them.

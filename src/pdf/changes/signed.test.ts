@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { minimalPdf } from '../../../test/pdf/fixtures.js';
-import { IncrementalUpdate } from '../incremental.js';
-import { PdfDict, PdfRef, PdfStream } from '../objects.js';
-import { PdfDocument, Revisions } from '../reader.js';
+import { IncrementalUpdate, PdfDict, PdfDocument, PdfRef, PdfStream, Revisions } from '../syntax/index.js';
 import { RevisionDiffs } from './analysis.js';
 import {
   signaturesAfterLastRevision,

@@ -1,8 +1,15 @@
 import { PdfError } from '../errors.js';
-import { isWhitespace, Lexer, latin1 } from '../lexer.js';
-import { PdfDict, PdfRef, PdfStream, type PdfValue } from '../objects.js';
-import type { PdfDocument, Revisions } from '../reader.js';
-import { decodeText } from '../text.js';
+import type { PdfDocument, Revisions } from '../syntax/index.js';
+import {
+  decodeText,
+  isWhitespace,
+  Lexer,
+  latin1,
+  PdfDict,
+  PdfRef,
+  PdfStream,
+  type PdfValue,
+} from '../syntax/index.js';
 import type { Change } from './kinds.js';
 
 // Rules over a signed revision and everything after it, beyond what comparing one revision with the

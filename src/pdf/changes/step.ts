@@ -1,6 +1,6 @@
-import { isName, PdfDict, PdfRef, PdfStream, type PdfValue } from '../objects.js';
-import type { FieldInfo, PdfDocument } from '../reader.js';
-import { PageText, type TextWord } from '../text-search.js';
+import type { FieldInfo, PdfDocument } from '../syntax/index.js';
+import { isName, PdfDict, PdfRef, PdfStream, type PdfValue } from '../syntax/index.js';
+import { PageText, type TextWord } from '../text/index.js';
 import { type Budget, COMPARE_BUDGET, changedKeys, dictOf, same } from './compare.js';
 import type { Change, ChangeKind } from './kinds.js';
 import { assignRoles, type Role } from './roles.js';
