@@ -3,9 +3,10 @@ import { crlBench } from './crl.js';
 import { issuanceBench } from './issuance.js';
 import { ocspBench } from './ocsp.js';
 import { pdfBench } from './pdf.js';
+import { searchBench } from './search.js';
 import { type TsaRow, tsaBench } from './tsa.js';
 
-// `npm run bench [issuance] [crl] [ocsp] [tsa] [pdf]`: each benchmark runs its peer in the same run; the lines are
+// `npm run bench [issuance] [crl] [ocsp] [search] [tsa] [pdf]`: each benchmark runs its peer in the same run; the lines are
 // Markdown, ready for docs/benchmarks.md.
 const only = new Set(process.argv.slice(2));
 const want = (name: string) => only.size === 0 || only.has(name);
@@ -59,6 +60,22 @@ if (want('ocsp')) {
     );
   }
   console.log('');
+}
+
+if (want('search')) {
+  const r = await searchBench(100_000);
+  console.log(
+    `| OCSP on SQLite with ${f(r.certificates)} certificates (8 keep-alive clients, POST) | requests | requests/s | p50 ms | p99 ms |`,
+  );
+  console.log('|---|---|---|---|---|');
+  for (const [label, x] of [
+    ['alone (same run)', r.alone],
+    [`with ${r.searchers} clients searching without pause`, r.underSearch],
+  ] as const)
+    console.log(`| ${label} | ${f(x.requests)} | ${f(x.perSecond)} | ${f(x.p50Ms, 2)} | ${f(x.p99Ms, 2)} |`);
+  console.log(
+    `\nSearches answered meanwhile: ${f(r.searches.requests)} (${r.searches.failures} failed), p99 ${f(r.searches.p99Ms, 1)} ms.\n`,
+  );
 }
 
 if (want('tsa')) {

@@ -157,9 +157,10 @@ export class CertificateRepository {
   }
 
   /**
-   * Searches certificates, newest first: by the start of the name or organization, accent- and
-   * case-insensitive (searchKey), by exact e-mail, or by serial. Every condition is an index
-   * range, the result count is capped, and on PostgreSQL the statement has a time budget.
+   * Searches certificates: by the start of the name, accent- and case-insensitive (searchKey), in
+   * name order; by exact e-mail or serial first. Without text, newest first. Each query walks an
+   * index in the order it returns, so it reads about `limit` rows however many match; on
+   * PostgreSQL the statements also have a time budget.
    */
   async search(query: CertificateQuery): Promise<CertificateRecord[]> {
     if (this.kind === 'postgres' && !this.q.isTransaction) {
@@ -169,6 +170,7 @@ export class CertificateRepository {
       });
     }
     const now = ms(query.now ?? new Date());
+    const limit = Math.min(query.limit ?? 100, MAX_RESULTS);
     let s = this.q.selectFrom('certificates').selectAll();
     if (query.caId) s = s.where('ca_id', '=', query.caId);
     if (query.profile) s = s.where('profile', '=', query.profile);
@@ -177,25 +179,42 @@ export class CertificateRepository {
     else if (query.status) s = s.where('status', '=', query.status);
     const org = query.organization === undefined ? '' : searchKey(query.organization);
     if (org) s = s.where('search_org', '>=', org).where('search_org', '<', prefixEnd(org));
-    if (query.text) {
-      const text = query.text.trim();
-      const name = searchKey(text);
-      const serial = text.replace(/[:\s]/g, '').toUpperCase();
-      s = s.where((eb) =>
-        eb.or([
-          ...(name ? [eb.and([eb('search_name', '>=', name), eb('search_name', '<', prefixEnd(name))])] : []),
-          eb('email', 'in', [...new Set([text, text.toLowerCase()])]),
-          eb('serial', '=', serial),
-        ]),
-      );
+    if (!query.text) {
+      const rows = await s
+        .orderBy('created_at', 'desc')
+        .orderBy('serial')
+        .limit(limit)
+        .offset(query.offset ?? 0)
+        .execute();
+      return rows.map(toCertificate);
     }
-    const rows = await s
-      .orderBy('created_at', 'desc')
-      .orderBy('serial')
-      .limit(Math.min(query.limit ?? 100, MAX_RESULTS))
-      .offset(query.offset ?? 0)
+    const text = query.text.trim();
+    const name = searchKey(text);
+    const exact = await s
+      .where((eb) =>
+        eb.or([
+          eb('email', 'in', [...new Set([text, text.toLowerCase()])]),
+          eb('serial', '=', text.replace(/[:\s]/g, '').toUpperCase()),
+        ]),
+      )
+      .limit(limit)
       .execute();
-    return rows.map(toCertificate);
+    const byName = name
+      ? await s
+          .where('search_name', '>=', name)
+          .where('search_name', '<', prefixEnd(name))
+          // The index's own order (search_name, created_at): no sort of every match.
+          .orderBy('search_name')
+          .orderBy('created_at')
+          .limit(limit)
+          .offset(query.offset ?? 0)
+          .execute()
+      : [];
+    const seen = new Set<string>();
+    return [...(query.offset ? [] : exact), ...byName]
+      .filter((r) => !seen.has(r.serial) && seen.add(r.serial))
+      .slice(0, limit)
+      .map(toCertificate);
   }
 
   /** How many certificates a CA has issued, by status. */
