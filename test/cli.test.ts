@@ -210,10 +210,10 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
     );
     oneLineError(
       kyso(['cert', 'issue', '--data', data, '--csr', file('nope.csr'), '--profile', 'individual']),
-      2,
+      3,
       /cannot read the CSR/,
     );
-    oneLineError(kyso(['cert', 'issue', '--data', data, '--csr', file('me.csr')]), 2, /--profile/);
+    oneLineError(kyso(['cert', 'issue', '--data', data, '--csr', file('me.csr')]), 3, /--profile/);
     const weak = opensslCsr(tmp.dir, 'weak', 'rsa-1024').csr;
     oneLineError(
       kyso(['cert', 'issue', '--data', data, '--csr', weak, '--profile', 'individual']),
@@ -242,9 +242,9 @@ describeWith(toolMissing('openssl'), 'the kyso command line', () => {
       1,
       /no certificate with serial 0A0B0C0D/,
     );
-    oneLineError(kyso(['cert', 'revoke', serial, '--reason', 'because', '--data', data]), 2, /reason/);
-    oneLineError(kyso(['cert', 'frobnicate', '--data', data]), 2, /unknown command/);
-    oneLineError(kyso(['cert', 'list', '--data', data, '--bogus']), 2, /bogus/);
+    oneLineError(kyso(['cert', 'revoke', serial, '--reason', 'because', '--data', data]), 3, /reason/);
+    oneLineError(kyso(['cert', 'frobnicate', '--data', data]), 3, /unknown command/);
+    oneLineError(kyso(['cert', 'list', '--data', data, '--bogus']), 3, /bogus/);
     oneLineError(kyso(['cert', 'list', '--data', path.join(tmp.dir, 'nowhere')]), 1, /run `kyso init`/);
     oneLineError(
       kyso(['cert', 'issue', '--data', data, '--csr', file('me.csr'), '--profile', 'individual'], {

@@ -185,7 +185,7 @@ describeWith(toolMissing('openssl'), 'the OCSP and time-stamp clients', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
   });
 
-  test('ocsp check: what cannot be checked exits 4 with one line; usage errors exit 2', async () => {
+  test('ocsp check: what cannot be checked exits 4 with one line; usage errors exit 3', async () => {
     const refused = await closedUrl();
     oneLineError(
       await kyso(['ocsp', 'check', certPem, '--issuer', server.issuingPem, '--url', refused]),
@@ -199,10 +199,10 @@ describeWith(toolMissing('openssl'), 'the OCSP and time-stamp clients', () => {
     );
     oneLineError(
       await kyso(['ocsp', 'check', file('nope.pem'), '--url', `${server.url}/ocsp`]),
-      2,
+      3,
       /cannot read/,
     );
-    oneLineError(await kyso(['ocsp', 'check', certPem, '--url', 'file:///etc/passwd']), 2, /http\(s\) URL/);
+    oneLineError(await kyso(['ocsp', 'check', certPem, '--url', 'file:///etc/passwd']), 3, /http\(s\) URL/);
   });
 
   test('ocsp check: a forged signature or a replayed answer exits 4', async () => {
@@ -289,7 +289,7 @@ describeWith(toolMissing('openssl'), 'the OCSP and time-stamp clients', () => {
     writeFileSync(doc, 'bản gốc');
     oneLineError(await kyso(['ts', 'verify', doc, tsr, '--ca', certPem]), 1, /does not chain to --ca/);
     oneLineError(await kyso(['ts', 'verify', doc, certPem]), 1, /neither a time-stamp reply nor a token/);
-    oneLineError(await kyso(['ts', 'stamp', doc]), 2, /--out/);
-    oneLineError(await kyso(['ts', 'stamp', doc, '--out', tsr, '--hash', 'md5']), 2, /--hash/);
+    oneLineError(await kyso(['ts', 'stamp', doc]), 3, /--out/);
+    oneLineError(await kyso(['ts', 'stamp', doc, '--out', tsr, '--hash', 'md5']), 3, /--hash/);
   });
 });

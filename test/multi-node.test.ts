@@ -126,7 +126,7 @@ describeWith(missing, `two kyso serve nodes on one PostgreSQL, clocks ${SKEW} ap
     db = await freshPostgres(pgUrl!);
     dataDir = path.join(tmp.dir, 'data');
     env = { KYSO_DATABASE_URL: db.url, KYSO_PUBLIC_URL: 'http://kyso.test', KYSO_DATA: dataDir };
-    const init = kyso(['init', '--data', dataDir], { env });
+    const init = kyso(['init', '--data', dataDir, '--demo'], { env });
     expect(init.code, init.stderr).toBe(0);
     // Both nodes share the data directory (the soft keys); a short CRL schedule to count ticks.
     const configFile = path.join(dataDir, 'kyso.json');

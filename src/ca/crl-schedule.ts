@@ -103,8 +103,10 @@ export class CrlSchedule {
   /** Issues whatever CRLs are due now; one run at a time. */
   runOnce(now: Date = this.now()): Promise<void> {
     if (!this.running) {
+      // Every node warns in its own log about what an offline root pre-signed; one node issues.
       this.running = this.claim()
         .then((held) => (held ? this.due(now) : undefined))
+        .then(() => this.warnOffline(now))
         .finally(() => {
           this.running = undefined;
         });
@@ -131,13 +133,8 @@ export class CrlSchedule {
     const { crl } = this.authority.config;
     const fullEvery = Math.min(crl.fullIntervalHours, crl.validityHours / 2) * HOUR;
     const deltaEvery = Math.min(crl.deltaIntervalMinutes * MINUTE, (crl.deltaValidityHours / 2) * HOUR);
-    let offline = false;
     for (const ca of await this.authority.store.cas.list()) {
-      if (ca.status !== 'active') continue;
-      if (isOffline(ca)) {
-        offline = true;
-        continue;
-      }
+      if (ca.status !== 'active' || isOffline(ca)) continue;
       try {
         const full = await this.authority.store.crls.latest(ca.id, 'full');
         const due = this.fullDue.get(ca.id);
@@ -160,7 +157,6 @@ export class CrlSchedule {
         this.events.failed?.(ca.id, e);
       }
     }
-    if (offline) await this.warnOffline(now);
   }
 
   private async warnOffline(now: Date): Promise<void> {
