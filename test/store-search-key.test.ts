@@ -27,8 +27,18 @@ for (const { db, missing } of testDatabases()) {
         opensslCsr(tmp.dir, 'old', 'ec-p256', '/C=VN/O=Sở Tư pháp/CN=Đặng Thị Đào').csr,
       );
       const { serial } = await t.ca.issue({ csr, profile: 'individual', actor: 'test' });
-      // Back to the schema before migration 0004, with the certificate already in it.
+      // Back to the schema before migration 0004 (and so before 0005, the change feed), with the
+      // certificate already in it.
       const k = t.ca.store.kysely;
+      if (db.name === 'postgres') await sql`drop function kyso_change_feed() cascade`.execute(k);
+      else {
+        const triggers = await sql<{ name: string }>`
+          select name from sqlite_master where type = 'trigger' and name like 'change_feed%'`.execute(k);
+        for (const { name } of triggers.rows) await sql`drop trigger ${sql.id(name)}`.execute(k);
+      }
+      await k.schema.dropTable('change_feed').execute();
+      await k.schema.dropTable('leases').execute();
+      await sql`delete from kyso_migration where name = '0005-change-feed'`.execute(k);
       for (const index of ['certificates_search_name', 'certificates_search_org', 'certificates_created'])
         await k.schema.dropIndex(index).execute();
       await k.schema.alterTable('certificates').dropColumn('search_name').execute();
