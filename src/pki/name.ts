@@ -246,7 +246,8 @@ export function readName(buf: Uint8Array, name: Tlv | undefined): DistinguishedN
   return dn;
 }
 
-const STRING_TAGS = new Set<number>([
+/** The ASN.1 string types a directory attribute value may take. */
+export const STRING_TAGS = new Set<number>([
   TAG.utf8String,
   TAG.printableString,
   TAG.ia5String,

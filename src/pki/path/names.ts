@@ -10,6 +10,7 @@ import {
   TAG,
   type Tlv,
 } from '../der.js';
+import { STRING_TAGS } from '../name.js';
 import { OID } from '../oids.js';
 
 // Names as RFC 5280 §7.1 compares them: RDN by RDN in order, each RDN a set of attributes, string values
@@ -29,17 +30,6 @@ export type AnyGeneralName =
   | { kind: 'dn'; name: Name }
   | { kind: 'ip'; bytes: Uint8Array }
   | { kind: 'other'; tag: number };
-
-const STRING_TAGS = new Set<number>([
-  TAG.utf8String,
-  TAG.printableString,
-  TAG.ia5String,
-  TAG.teletexString,
-  TAG.bmpString,
-  TAG.universalString,
-  TAG.numericString,
-  TAG.visibleString,
-]);
 
 /** LDAP string preparation, simplified: compatibility form, case folded, inner spaces collapsed. */
 function prepared(text: string): string {
