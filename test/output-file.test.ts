@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeAtomically } from '../src/cli/pdf-file.js';
+import { writeFileAtomicallyAsync as writeAtomically } from '../src/cli/atomic-file.js';
 import { ROOT, tempDir } from './support/env.js';
 
 // How the CLI writes a signed PDF or a report: never through a planted file, never half-written.
@@ -48,7 +48,7 @@ describe('writeAtomically', () => {
       const dir = tempDir('kyso-output-signal-');
       // A writer whose second part never comes: the signal arrives with the temporary file open.
       const script = `
-        import { writeAtomically } from ${JSON.stringify(path.join(ROOT, 'src/cli/pdf-file.ts'))};
+        import { writeFileAtomicallyAsync as writeAtomically } from ${JSON.stringify(path.join(ROOT, 'src/cli/atomic-file.ts'))};
         async function* parts() {
           yield Buffer.from('%PDF-1.7\\n');
           process.stdout.write('writing\\n');

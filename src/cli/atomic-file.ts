@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { WriteError } from './errors.js';
 
@@ -15,8 +16,7 @@ export function writeFileAtomically(file: string, parts: Iterable<Uint8Array | s
     writeInPlace(file, parts);
     return;
   }
-  const dir = path.dirname(path.resolve(file));
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const { dir, temp } = temporaryBeside(file);
   let created = false;
   try {
     const fd = openSync(temp, 'wx', 0o644);
@@ -30,10 +30,67 @@ export function writeFileAtomically(file: string, parts: Iterable<Uint8Array | s
     renameSync(temp, file);
   } catch (e) {
     if (created) rmSync(temp, { force: true });
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new WriteError(file, reason, { cause: e });
+    throw writeError(file, e);
   }
   syncDirectory(dir);
+}
+
+/**
+ * The same for a long write (a signed PDF: the input, then the new revisions) whose parts may come
+ * asynchronously: the temporary file is also removed on SIGINT or SIGTERM, after which the signal
+ * ends the process as it would have.
+ */
+export async function writeFileAtomicallyAsync(
+  file: string,
+  parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
+  if (isSpecialFile(file)) {
+    const collected: Uint8Array[] = [];
+    for await (const part of parts) collected.push(part);
+    writeInPlace(file, collected);
+    return;
+  }
+  const { dir, temp } = temporaryBeside(file);
+  let created = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (created) rmSync(temp, { force: true });
+    stopWatching();
+    process.kill(process.pid, signal);
+  };
+  const stopWatching = () => {
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    created = true;
+    try {
+      for await (const part of parts) await handle.write(part);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    renameSync(temp, file);
+    created = false;
+  } catch (e) {
+    if (created) rmSync(temp, { force: true });
+    throw writeError(file, e);
+  } finally {
+    stopWatching();
+  }
+  syncDirectory(dir);
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/** A random, exclusive name beside the target: same file system, so the rename is atomic. */
+function temporaryBeside(file: string): { dir: string; temp: string } {
+  const dir = path.dirname(path.resolve(file));
+  return { dir, temp: path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`) };
+}
+
+function writeError(file: string, e: unknown): WriteError {
+  return new WriteError(file, (e as NodeJS.ErrnoException).code ?? (e as Error).message, { cause: e });
 }
 
 /** A device, pipe or socket (/dev/stdout, a FIFO): renaming a file over it would replace it. */
@@ -54,8 +111,7 @@ function writeInPlace(file: string, parts: Iterable<Uint8Array | string>): void 
       closeSync(fd);
     }
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new WriteError(file, reason, { cause: e });
+    throw writeError(file, e);
   }
 }
 

@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import path from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UsageError } from './errors.js';
 
 // Reading a PDF to sign it without holding its large streams in memory. Signing reads only the file's
@@ -151,46 +148,3 @@ function* fileChunks(file: string, size: number): Iterable<Uint8Array> {
 export function* inOrder(...sources: Iterable<Uint8Array>[]): Iterable<Uint8Array> {
   for (const source of sources) yield* source;
 }
-
-/**
- * Writes a file from its parts (a signed PDF: the input, then the new revisions), so a large input is
- * never copied. The parts go to a temporary file in the target directory, created exclusively under a
- * random name (O_EXCL: an existing file or symlink there is never written through), then renamed into
- * place; on a failure, SIGINT or SIGTERM the temporary file is removed, so no half-written output stays.
- */
-export async function writeAtomically(
-  out: string,
-  parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-): Promise<void> {
-  const temp = path.join(path.dirname(out), `.${path.basename(out)}.${randomBytes(8).toString('hex')}.tmp`);
-  let created = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (created) rmSync(temp, { force: true });
-    stopWatching();
-    // With no listener left, the signal ends the process as it would have without this one.
-    process.kill(process.pid, signal);
-  };
-  const stopWatching = () => {
-    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-  };
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-  try {
-    const file = await open(temp, 'wx', 0o644);
-    created = true;
-    try {
-      for await (const part of parts) await file.write(part);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    renameSync(temp, out);
-    created = false;
-  } catch (e) {
-    if (created) rmSync(temp, { force: true });
-    throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  } finally {
-    stopWatching();
-  }
-}
-
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];

@@ -21,12 +21,13 @@ import {
 } from '../pdf/index.js';
 import { defaultSignatureAlgorithm, keySpecOf, type SignatureAlgorithm } from '../pki/index.js';
 import { parseArgs, timeoutOption } from './args.js';
+import { writeFileAtomicallyAsync } from './atomic-file.js';
 import { httpIssuerFetcher } from './ca-issuers.js';
 import { UsageError } from './errors.js';
 import { stampFont } from './fonts.js';
 import { certificateFile, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
-import { inOrder, isStructureError, type PdfFile, readPdfFile, writeAtomically } from './pdf-file.js';
+import { inOrder, isStructureError, type PdfFile, readPdfFile } from './pdf-file.js';
 import { EXTEND_USAGE, PDF_HELP, SIGN_USAGE } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
 import { checkSigningCertificate } from './signing-certificate.js';
@@ -369,7 +370,7 @@ export async function sign(args: string[], io: Io): Promise<number> {
     bytes = extended.pdf.length;
     problems = extended.problems;
   }
-  await writeAtomically(values.out, parts);
+  await writeFileAtomicallyAsync(values.out, parts);
   warnIncomplete(io, level, problems);
   const algorithm: SignatureAlgorithm = key.signer.algorithm;
   if (values.json) printJson(io, { out: values.out, level, algorithm, bytes, problems });
@@ -420,7 +421,7 @@ export async function extend(args: string[], io: Io): Promise<number> {
     if (e instanceof PdfError && e.code === 'bad-input') throw new UsageError(e.message);
     throw e;
   }
-  await writeAtomically(values.out, [result.pdf]);
+  await writeFileAtomicallyAsync(values.out, [result.pdf]);
   warnIncomplete(io, level, result.problems);
   if (values.json)
     printJson(io, { out: values.out, level, bytes: result.pdf.length, problems: result.problems });

@@ -8,12 +8,12 @@ import {
   verifyPdf,
 } from '../pdf/index.js';
 import { parseArgs, timeoutOption } from './args.js';
+import { writeFileAtomicallyAsync } from './atomic-file.js';
 import { httpIssuerFetcher } from './ca-issuers.js';
 import { describeError, UsageError } from './errors.js';
 import { reportFonts } from './fonts.js';
 import { readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
-import { writeAtomically } from './pdf-file.js';
 import { PDF_HELP, VERIFY_EXIT, VERIFY_USAGE, VERIFY_USAGE_EXIT } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
 import { trustAnchors } from './trust.js';
@@ -86,5 +86,5 @@ async function writeReport(
     if (e instanceof PdfError) throw new UsageError(`--report: ${e.message}`);
     throw e;
   }
-  await writeAtomically(out, [bytes]);
+  await writeFileAtomicallyAsync(out, [bytes]);
 }
