@@ -26,10 +26,6 @@ async function verify(args: string[], io: Io): Promise<number> {
     { checkpoint: { type: 'string' } },
     { min: 0, max: 0, usage: 'kyso audit verify [--checkpoint FILE]' },
   );
-  if (values.help) {
-    io.out(`${AUDIT_HELP}\n`);
-    return 0;
-  }
   let checkpoint: AuditCheckpoint | undefined;
   if (values.checkpoint) {
     try {
@@ -62,10 +58,6 @@ async function log(args: string[], io: Io): Promise<number> {
     { since: { type: 'string' }, action: { type: 'string' } },
     { min: 0, max: 0, usage: 'kyso audit log [--since TIME|SEQ] [--actor TEXT] [--action ACTION]' },
   );
-  if (values.help) {
-    io.out(`${AUDIT_HELP}\n`);
-    return 0;
-  }
   const since = values.since;
   const sinceSeq = since !== undefined && /^\d+$/.test(since) ? Number(since) : undefined;
   const sinceTime = since !== undefined && sinceSeq === undefined ? new Date(since) : undefined;
@@ -108,10 +100,6 @@ async function checkpoint(args: string[], io: Io): Promise<number> {
     { out: { type: 'string' } },
     { min: 0, max: 0, usage: 'kyso audit checkpoint --out FILE' },
   );
-  if (values.help) {
-    io.out(`${AUDIT_HELP}\n`);
-    return 0;
-  }
   const out = values.out;
   if (!out) throw new UsageError('kyso audit checkpoint needs --out FILE (kept outside the database)');
   return withAuthority(values.data, async (ca) => {

@@ -107,10 +107,6 @@ async function run(args: string[], io: Io): Promise<number> {
     },
     { min: 1, max: 1, usage: CERT_VERIFY_USAGE },
   );
-  if (values.help) {
-    io.out(`${CERT_VERIFY_HELP}\n`);
-    return 0;
-  }
   const lang = values.lang ?? 'vi';
   if (lang !== 'vi' && lang !== 'en') throw new UsageError(`--lang must be vi or en, got "${lang}"`);
   if (!values.ca?.length) throw new UsageError('kyso cert verify needs --ca ROOTS.pem');

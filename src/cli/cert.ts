@@ -4,6 +4,7 @@ import { allowedReasons, type CertificateAuthority } from '../ca/index.js';
 import { type GeneralName, PkiError, parseRevocationReason, type RevocationReason } from '../pki/index.js';
 import type { CertificateRecord } from '../store/index.js';
 import { intOption, parseArgs, runSubcommand } from './args.js';
+import { CERT_VERIFY_HELP } from './cert-verify.js';
 import { cliActor, withAuthority } from './context.js';
 import { EXIT, OutputNotWrittenError, UsageError, WriteError } from './errors.js';
 import { afterCommit, emit, type Io, printJson, progress } from './output.js';
@@ -28,6 +29,11 @@ A device certificate names only the host of its subject's CN and the --san value
 not copied. --out replaces FILE only once the new one is complete; if it cannot be written after the
 certificate was stored, the error names the serial to fetch with \`kyso cert show SERIAL --out FILE\` (exit 5).
 On hold (hold) and back (release) are their own commands, not revocation reasons.`;
+
+/** `kyso cert verify` has flags of its own; every other subcommand is covered by CERT_HELP. */
+export function certHelp(args: readonly string[]): string {
+  return args[0] === 'verify' ? CERT_VERIFY_HELP : CERT_HELP;
+}
 
 const OUTPUT = { out: { type: 'string' }, der: { type: 'boolean' } } as const;
 

@@ -57,10 +57,6 @@ export async function initCommand(args: string[], io: Io): Promise<number> {
     },
     { min: 0, max: 0, usage: 'kyso init [options]' },
   );
-  if (values.help) {
-    io.out(`${INIT_HELP}\n`);
-    return 0;
-  }
   const env = { ...process.env };
   if (values.backend) env.KYSO_KEY_BACKEND = values.backend;
   if (values['pkcs11-module']) env.KYSO_PKCS11_MODULE = values['pkcs11-module'];

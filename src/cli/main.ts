@@ -10,9 +10,12 @@ import { type Io, processIo } from './output.js';
 type Command = (args: string[], io: Io) => Promise<number>;
 
 /** Every command: its handler and its help text, loaded together. */
-const COMMANDS: Record<string, () => Promise<[Command, string]>> = {
+/** A command's help, or for a group whose subcommand has its own: the help for these arguments. */
+type Help = string | ((args: readonly string[]) => string);
+
+const COMMANDS: Record<string, () => Promise<[Command, Help]>> = {
   init: async () => import('./init.js').then((m) => [m.initCommand, m.INIT_HELP]),
-  cert: async () => import('./cert.js').then((m) => [m.certCommand, m.CERT_HELP]),
+  cert: async () => import('./cert.js').then((m) => [m.certCommand, m.certHelp]),
   crl: async () => import('./crl.js').then((m) => [m.crlCommand, m.CRL_HELP]),
   ca: async () => import('./ca.js').then((m) => [m.caCommand, m.CA_HELP]),
   audit: async () => import('./audit.js').then((m) => [m.auditCommand, m.AUDIT_HELP]),
@@ -30,7 +33,9 @@ export const VERSION: string = JSON.parse(
 
 /** The whole help text; it loads every command module, which only `kyso help` needs. */
 async function help(): Promise<string> {
-  const helps = await Promise.all(Object.values(COMMANDS).map(async (load) => (await load())[1]));
+  const helps = await Promise.all(
+    Object.values(COMMANDS).map(async (load) => helpText((await load())[1], [])),
+  );
   return `kyso ${VERSION}: the Kyso certification authority and document-signing platform
 
 ${helps.join('\n\n')}
@@ -43,10 +48,12 @@ Exit status (docs/operator/exit-codes.md): 0 done, 1 refused or failed, 2 no ver
 4 service or database unavailable, 5 stored but the output file not written.`;
 }
 
-async function commandHelp(name: string): Promise<string> {
+const helpText = (h: Help, args: readonly string[]) => (typeof h === 'string' ? h : h(args));
+
+async function commandHelp(name: string, args: readonly string[]): Promise<string> {
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) throw new UsageError(`unknown command "${name}"`);
-  return (await load())[1];
+  return helpText((await load())[1], args);
 }
 
 /** Runs one command line and returns its exit status; errors become one line on stderr. */
@@ -64,12 +71,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     if (command === 'help') {
       // `kyso help cert revoke` is `kyso cert --help`: a group's help covers its subcommands.
-      io.out(`${args.length ? await commandHelp(args[0]) : await help()}\n`);
+      io.out(`${args.length ? await commandHelp(args[0], args.slice(1)) : await help()}\n`);
       return EXIT.ok;
     }
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!load) throw new UsageError(`unknown command "${command}"`);
-    const [run, commandHelpText] = await load();
+    const [run, commandHelp_] = await load();
+    const commandHelpText = helpText(commandHelp_, args);
     // Help anywhere wins over everything else on the line: nothing is opened, changed or written.
     if (helpRequested(args)) {
       io.out(`${commandHelpText}\n`);

@@ -28,7 +28,7 @@ import { stampFont } from './fonts.js';
 import { certificateFile, httpUrl, readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
 import { inOrder, isStructureError, type PdfFile, readPdfFile } from './pdf-file.js';
-import { EXTEND_USAGE, PDF_HELP, SIGN_USAGE } from './pdf-help.js';
+import { EXTEND_USAGE, SIGN_USAGE } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
 import { checkSigningCertificate } from './signing-certificate.js';
 import { requestTimeStamp } from './ts.js';
@@ -282,10 +282,6 @@ function appearanceOf(
 
 export async function sign(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseSign(args);
-  if (values.help) {
-    io.out(`${PDF_HELP}\n`);
-    return 0;
-  }
   if (!values.out) throw new UsageError('kyso pdf sign needs --out OUT.pdf');
   const level = values.level ?? 'B-B';
   if (!['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(level))
@@ -396,10 +392,6 @@ export async function extend(args: string[], io: Io): Promise<number> {
     },
     { min: 1, max: 1, usage: EXTEND_USAGE },
   );
-  if (values.help) {
-    io.out(`${PDF_HELP}\n`);
-    return 0;
-  }
   if (!values.out) throw new UsageError('kyso pdf extend needs --out OUT.pdf');
   const level = values.level ?? 'B-LT';
   if (level !== 'B-LT' && level !== 'B-LTA')

@@ -14,7 +14,7 @@ import { describeError, UsageError } from './errors.js';
 import { reportFonts } from './fonts.js';
 import { readInput } from './ocsp.js';
 import { type Io, printJson } from './output.js';
-import { PDF_HELP, VERIFY_EXIT, VERIFY_USAGE, VERIFY_USAGE_EXIT } from './pdf-help.js';
+import { VERIFY_EXIT, VERIFY_USAGE, VERIFY_USAGE_EXIT } from './pdf-help.js';
 import { httpRevocationSource } from './revocation-source.js';
 import { trustAnchors } from './trust.js';
 
@@ -46,10 +46,6 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
     },
     { min: 1, max: 1, usage: VERIFY_USAGE },
   );
-  if (values.help) {
-    io.out(`${PDF_HELP}\n`);
-    return 0;
-  }
   const lang = values.lang ?? 'vi';
   if (lang !== 'vi' && lang !== 'en') throw new UsageError(`--lang must be vi or en, got "${lang}"`);
   const fonts = values.report === undefined ? undefined : reportFonts();

@@ -49,10 +49,6 @@ async function crl(args: string[], io: Io): Promise<number> {
     { days: { type: 'string' }, out: { type: 'string' }, der: { type: 'boolean' } },
     { min: 0, max: 0, usage: 'kyso root crl --data ROOT_DIR [--days N] --out FILE [--der]' },
   );
-  if (values.help) {
-    io.out(`${ROOT_HELP}\n`);
-    return 0;
-  }
   return withOfflineRoot(values.data, async (root, days) => {
     const signed = await presignRootCrl(root, { days: days(values.days), actor: cliActor(values.actor) });
     emit(io, 'X509 CRL', [signed.der], values);
@@ -78,10 +74,6 @@ async function ocsp(args: string[], io: Io): Promise<number> {
     { days: { type: 'string' }, 'out-dir': { type: 'string' } },
     { min: 0, max: 0, usage: 'kyso root ocsp --data ROOT_DIR [--days N] --out-dir DIR' },
   );
-  if (values.help) {
-    io.out(`${ROOT_HELP}\n`);
-    return 0;
-  }
   const outDir = values['out-dir'];
   if (!outDir) throw new UsageError('kyso root ocsp needs --out-dir DIR');
   return withOfflineRoot(values.data, async (root, days) => {
@@ -104,10 +96,6 @@ async function importCommand(args: string[], io: Io): Promise<number> {
     {},
     { min: 1, max: 1000, usage: 'kyso root import --data ONLINE_DIR FILE...' },
   );
-  if (values.help) {
-    io.out(`${ROOT_HELP}\n`);
-    return 0;
-  }
   return withAuthority(values.data, async (online) => {
     const done = [];
     for (const file of positionals) {
@@ -125,10 +113,6 @@ async function importCommand(args: string[], io: Io): Promise<number> {
 
 async function status(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs(args, {}, { min: 0, max: 0, usage: 'kyso root status --data ONLINE_DIR' });
-  if (values.help) {
-    io.out(`${ROOT_HELP}\n`);
-    return 0;
-  }
   return withAuthority(values.data, async (online, config) => {
     const items = await presignedExpiry(online);
     const warnBefore = config.offlineRoot.warnDays * 86_400_000;

@@ -35,10 +35,6 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     { host: { type: 'string' }, port: { type: 'string' } },
     { min: 0, max: 0, usage: 'kyso serve [--host H] [--port P]' },
   );
-  if (values.help) {
-    io.out(`${SERVE_HELP}\n`);
-    return 0;
-  }
   const env = { ...process.env };
   if (values.host) env.KYSO_HOST = values.host;
   if (values.port) env.KYSO_PORT = values.port;
