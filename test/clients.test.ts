@@ -203,6 +203,14 @@ describeWith(toolMissing('openssl'), 'the OCSP and time-stamp clients', () => {
       /cannot read/,
     );
     oneLineError(await kyso(['ocsp', 'check', certPem, '--url', 'file:///etc/passwd']), 3, /http\(s\) URL/);
+    // A key (or anything else) given where a certificate belongs is a usage error, not "cannot check".
+    writeFileSync(file('me.key'), '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+    oneLineError(await kyso(['ocsp', 'check', file('me.key')]), 3, /not a readable certificate/);
+    oneLineError(
+      await kyso(['cert', 'verify', certPem, '--ca', file('me.key')]),
+      3,
+      /not a readable CA bundle/,
+    );
   });
 
   test('ocsp check: a forged signature or a replayed answer exits 4', async () => {

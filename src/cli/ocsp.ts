@@ -7,6 +7,7 @@ import {
   ocspResponderCertificate,
   type ParsedCertificate,
   type ParsedOcspResponse,
+  PkiError,
   parseCertificate,
   parseOcspResponse,
   singleResponseFor,
@@ -60,7 +61,14 @@ export function certificatesIn(bytes: Uint8Array): Uint8Array[] {
 
 /** The certificates in a file named on the command line; a file without one is a usage error. */
 export function certificateFile(file: string, what: string): Uint8Array[] {
-  const certs = certificatesIn(readInput(file, what));
+  let certs: Uint8Array[];
+  try {
+    certs = certificatesIn(readInput(file, what));
+  } catch (e) {
+    // A key or a CRL named where certificates belong is the caller's mistake, whatever command reads it.
+    if (!(e instanceof PkiError)) throw e;
+    throw new UsageError(`${file} is not a readable ${what} (${e.message})`);
+  }
   if (!certs.length) throw new UsageError(`${file} holds no certificate`);
   return certs;
 }
@@ -212,9 +220,16 @@ async function ask(opts: {
 
 /** The one certificate in a file or download: a bundle is ambiguous. */
 function onlyCertificate(bytes: Uint8Array, what: string, downloaded = false): Uint8Array {
-  const certs = certificatesIn(bytes);
-  if (certs.length === 1) return certs[0];
-  const message = `${what} holds ${certs.length} certificates, not one`;
+  let certs: Uint8Array[];
+  let message: string;
+  try {
+    certs = certificatesIn(bytes);
+    if (certs.length === 1) return certs[0];
+    message = `${what} holds ${certs.length} certificates, not one`;
+  } catch (e) {
+    if (!(e instanceof PkiError)) throw e;
+    message = `${what} is not a readable certificate (${e.message})`;
+  }
   throw downloaded ? new ClientError('not-one-certificate', message) : new UsageError(message);
 }
 
