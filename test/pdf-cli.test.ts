@@ -247,7 +247,7 @@ describeWith(toolMissing('pdfsig', 'qpdf', 'openssl'), 'kyso pdf sign and verify
     expect(r.stdout).toContain('digest mismatch');
   });
 
-  test('verify: usage errors exit 2', () => {
+  test('verify: usage errors exit 3', () => {
     for (const args of [
       [],
       [at('pem.pdf'), '--lang', 'fr'],

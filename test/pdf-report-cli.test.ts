@@ -162,7 +162,7 @@ describeWith(
       expect(png.code, png.stderr).toBe(0);
     });
 
-    test('a missing font or a missing --report value: one line, exit 2, no report written', () => {
+    test('a missing font or a missing --report value: one line, exit 3, no report written', () => {
       const r = kyso(['pdf', 'verify', at('two.pdf'), '--report', at('none.pdf')], {
         env: { KYSO_REPORT_FONT: at('no-such-font.ttf') },
       });
