@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KysoError } from '../errors.js';
+import { InvalidRequestError } from './api/route.js';
 import { httpStatusOf } from './status.js';
 
 /** An RFC 9457 problem document. */
@@ -10,15 +11,20 @@ export interface Problem {
   detail?: string;
   instance?: string;
   code?: string;
+  /** Each input that failed validation (invalid-request). */
+  errors?: readonly { path: string; message: string }[];
 }
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not found',
   405: 'Method not allowed',
   409: 'Conflict',
   413: 'Request body too large',
   415: 'Unsupported media type',
+  429: 'Too many requests',
   408: 'Request timeout',
   500: 'Internal server error',
   503: 'Service unavailable',
@@ -33,7 +39,8 @@ export function problemFor(error: unknown, instance?: string): Problem {
   let status = 500;
   let code = 'internal-error';
   if (error instanceof KysoError) {
-    code = error.code;
+    // An object outside the caller's scope is reported exactly as one that does not exist.
+    code = error.code === 'out-of-scope' ? 'not-found' : error.code;
     status = httpStatusOf(error);
   } else if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Fastify's own refusals of a request (bad JSON, too large, wrong content type).
@@ -53,6 +60,7 @@ export function problemFor(error: unknown, instance?: string): Problem {
           : e?.message,
     instance,
     code,
+    ...(error instanceof InvalidRequestError ? { errors: error.issues } : {}),
   };
 }
 

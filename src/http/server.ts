@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { API_PREFIX, type RouteEntry, registerApiRoutes } from './api/index.js';
 import { problemFor, sendProblem } from './problem.js';
 import { answerClientError } from './raw-target.js';
 import { healthRoutes } from './routes/health.js';
@@ -12,6 +13,10 @@ import { tsaRoutes } from './routes/tsa.js';
 import type { Services } from './services.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The JSON API's live route table: what the authorization test walks. */
+    apiRoutes: RouteEntry[];
+  }
   interface FastifyContextConfig {
     /** The service a route belongs to, for metrics. */
     service?: string;
@@ -107,6 +112,12 @@ export async function createServer(s: Services, options: ServerOptions): Promise
         description:
           'The JSON API of Kyso. The binary trust services are not JSON: OCSP (RFC 6960) at POST /ocsp and GET /ocsp/{request}, time-stamps (RFC 3161) at POST /tsa, CRLs at GET /crl/{caId}.crl and /crl/{caId}-delta.crl, CA certificates at GET /ca/{caId}.cer.',
       },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'kyso_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
       tags: [
         {
           name: 'repository',
@@ -118,10 +129,18 @@ export async function createServer(s: Services, options: ServerOptions): Promise
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Every JSON API route declares its access (api/route.ts); one that does not is a bug caught at start.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(`${API_PREFIX}/`) && !route.config?.access) {
+      throw new Error(`${route.method} ${route.url} declares no access`);
+    }
+  });
   healthRoutes(app, s, { metrics: options.metrics });
   ocspRoutes(app, s);
   tsaRoutes(app, s);
   publicationRoutes(app, s);
   repositoryRoutes(app, s);
+  const apiRoutes = s.api ? registerApiRoutes(app, API_PREFIX, s.api.routes, s.api.authenticator) : [];
+  app.decorate('apiRoutes', apiRoutes);
   return app;
 }

@@ -3,6 +3,7 @@ import { KysoError } from '../errors.js';
 import type { KeyErrorCode } from '../keys/index.js';
 import type { PdfErrorCode } from '../pdf/index.js';
 import type { StoreErrorCode } from '../store/index.js';
+import type { AuthErrorCode } from './api/index.js';
 
 /** Every typed error code and the HTTP status it answers with; `Record` keeps each family exhaustive. */
 const CA: Record<CaErrorCode, number> = {
@@ -70,11 +71,28 @@ const PDF: Record<PdfErrorCode, number> = {
   'anchor-not-found': 400,
 };
 
+// Out of scope is 404: the caller must not learn that the object exists.
+const AUTH: Record<AuthErrorCode, number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  'out-of-scope': 404,
+  csrf: 403,
+  'bad-credentials': 401,
+  'totp-required': 401,
+  'locked-out': 429,
+  throttled: 429,
+  disabled: 403,
+  'session-expired': 401,
+  'same-approver': 409,
+};
+
 const BY_NAME: Record<string, Record<string, number>> = {
   CaError: CA,
   StoreError: STORE,
   KeyError: KEY,
   PdfError: PDF,
+  AuthError: AUTH,
+  InvalidRequestError: { 'invalid-request': 400 },
 };
 
 /**
